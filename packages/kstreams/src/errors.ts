@@ -42,7 +42,7 @@ export class StreamsError extends Error {
   readonly storeName: string | undefined
   readonly setting: string | undefined
 
-  constructor (code: ErrorCode, message: string, details: StreamsErrorDetails = {}) {
+  constructor(code: ErrorCode, message: string, details: StreamsErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.name = 'StreamsError'
     this.code = code

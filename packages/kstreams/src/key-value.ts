@@ -3,16 +3,16 @@ export class KeyValue<K, V> {
   readonly key: K
   readonly value: V
 
-  constructor (key: K, value: V) {
+  constructor(key: K, value: V) {
     this.key = key
     this.value = value
   }
 
-  static pair<K, V> (key: K, value: V): KeyValue<K, V> {
+  static pair<K, V>(key: K, value: V): KeyValue<K, V> {
     return new KeyValue(key, value)
   }
 
-  toString (): string {
+  toString(): string {
     return `KeyValue(${String(this.key)}, ${String(this.value)})`
   }
 }

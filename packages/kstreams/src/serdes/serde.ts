@@ -5,12 +5,12 @@ import type { Headers } from '../processor/record.ts'
  * Implementations are synchronous: they run on the per-record hot path.
  */
 export interface Serializer<T> {
-  serialize (topic: string, data: T | null, headers?: Headers): Buffer | null
+  serialize(topic: string, data: T | null, headers?: Headers): Buffer | null
 }
 
 /** Turns bytes into values. `null` bytes give `null`. Throws a StreamsError('DESERIALIZATION') on bad bytes. */
 export interface Deserializer<T> {
-  deserialize (topic: string, data: Buffer | null, headers?: Headers): T | null
+  deserialize(topic: string, data: Buffer | null, headers?: Headers): T | null
 }
 
 /**
@@ -20,5 +20,5 @@ export interface Deserializer<T> {
  */
 export interface Serde<T> extends Serializer<T>, Deserializer<T> {
   readonly name?: string
-  prepare? (topic: string, isKey: boolean): Promise<void>
+  prepare?(topic: string, isKey: boolean): Promise<void>
 }

@@ -21,7 +21,7 @@ export interface StateStoreContext {
   /** Directory for this task's persistent stores; created by the runtime. */
   readonly stateDir: string
   /** Registers the store with the task so the runtime can restore it from its changelog and flush it. */
-  register (store: StateStore, restore: RestoreCallback): void
+  register(store: StateStore, restore: RestoreCallback): void
 }
 
 /**
@@ -31,9 +31,9 @@ export interface StateStoreContext {
  */
 export interface StateStore {
   readonly name: string
-  persistent (): boolean
-  init (context: StateStoreContext, root: StateStore): void
-  flush (): void
-  close (): void
-  isOpen (): boolean
+  persistent(): boolean
+  init(context: StateStoreContext, root: StateStore): void
+  flush(): void
+  close(): void
+  isOpen(): boolean
 }
