@@ -578,7 +578,9 @@ public final class Oracle {
       switch (type) {
         case "keyValue" -> {
           KeyValueStore store = driver.getKeyValueStore(name);
-          if (store == null) throw new IllegalArgumentException("no key-value store " + name);
+          if (store == null) {
+            throw new IllegalArgumentException("no key-value store " + name + " among " + driver.getAllStateStores().keySet());
+          }
           try (KeyValueIterator it = store.all()) {
             while (it.hasNext()) {
               KeyValue kv = (KeyValue) it.next();
