@@ -142,6 +142,7 @@ final class Functions {
       case "identity" -> KeyValue::pair;
       case "swap" -> (k, v) -> KeyValue.pair(v, k);
       case "firstCharOfValueAsKey" -> (k, v) -> KeyValue.pair(firstChar(v), v);
+      case "withKey" -> (k, v) -> KeyValue.pair(constant(a), v);
       case "modKey" -> (k, v) -> KeyValue.pair(k == null ? null : arith(k, constant(a), '%'), v);
       default -> throw new IllegalArgumentException("unknown key-value mapper " + n);
     };
