@@ -612,7 +612,7 @@ public final class Oracle {
         case "session" -> {
           SessionStore store = driver.getSessionStore(name);
           if (store == null) throw new IllegalArgumentException("no session store " + name);
-          try (KeyValueIterator it = store.findSessions(0L, Long.MAX_VALUE)) {
+          try (KeyValueIterator it = store.fetch(null, null)) {
             while (it.hasNext()) {
               KeyValue kv = (KeyValue) it.next();
               Windowed w = (Windowed) kv.key;
