@@ -40,7 +40,7 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
   setFlushListener (listener: BytesFlushListener, sendOldValues: boolean): boolean {
     this.#listener = listener
     this.#sendOldValues = sendOldValues
-    return true
+    return this.#cache !== null
   }
 
   #flushEntries (entries: DirtyEntry[]): void {

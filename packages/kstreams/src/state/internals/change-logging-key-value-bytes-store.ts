@@ -2,8 +2,9 @@
 import type { BytesEntry, KeyValueBytesStore } from './bytes-store.ts'
 import type { InternalStoreContext } from './internal-store-context.ts'
 import { isInternalContext } from './internal-store-context.ts'
-import type { RestoreCallback, StateStore, StateStoreContext } from '../state-store.ts'
-import { WrappedStore, rawValue, timestampOf, timestampedValue } from './wrapped-store.ts'
+import type { StateStore, StateStoreContext } from '../state-store.ts'
+import { timestampedRestoreContext } from './restore-conversion.ts'
+import { WrappedStore, rawValue, timestampOf } from './wrapped-store.ts'
 
 export class ChangeLoggingKeyValueBytesStore extends WrappedStore<KeyValueBytesStore> implements KeyValueBytesStore {
   readonly #timestamped: boolean
@@ -22,20 +23,7 @@ export class ChangeLoggingKeyValueBytesStore extends WrappedStore<KeyValueBytesS
       return
     }
     // The changelog holds raw values; the inner store wants them with the record timestamp in front.
-    const converting = Object.create(context) as StateStoreContext
-    Object.defineProperty(converting, 'register', {
-      value: (store: StateStore, restore: RestoreCallback) =>
-        context.register(store, (batch) =>
-          restore(
-            batch.map((r) => ({
-              key: r.key,
-              value: r.value === null ? null : timestampedValue(r.value, r.timestamp),
-              timestamp: r.timestamp
-            }))
-          )
-        )
-    })
-    this.wrapped.init(converting, root)
+    this.wrapped.init(timestampedRestoreContext(context), root)
   }
 
   #log (key: Buffer, value: Buffer | null): void {
