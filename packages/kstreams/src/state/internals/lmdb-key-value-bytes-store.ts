@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type RangeOptions } from 'lmdb'
 import { StreamsError } from '../../errors.ts'
@@ -33,13 +34,17 @@ const KEY_ENCODER = {
  * Reads and writes are synchronous (`getBinary`, `putSync`, `removeSync`), so the processing hot path never
  * awaits. Durability comes from the changelog, as with Kafka Streams' RocksDB (whose WAL is off): the
  * environment is opened without fsync on commit, so a committed write survives a process crash but not
- * an OS crash; `flush()` asks LMDB to sync to disk (in the background). Range iterators read an LMDB
+ * an OS crash; `flush()` fsyncs what was written since the last flush. Range iterators read an LMDB
  * snapshot taken when they start, so writes during iteration are safe. Keys longer than about 1.9 KB are
  * refused (STORE_INVALID_OPERATION).
  */
 export class LmdbKeyValueBytesStore implements KeyValueBytesStore {
   readonly name: string
   #db: Database<Buffer, Buffer> | undefined
+  #dataFile: number | undefined
+  #dirty = false
+  // LMDB cursors of unfinished iterators: released before the environment closes, never after.
+  readonly #cursors = new Set<Iterator<unknown>>()
 
   constructor(name: string) {
     this.name = name
@@ -67,18 +72,27 @@ export class LmdbKeyValueBytesStore implements KeyValueBytesStore {
         }
       )
     }
+    this.#dataFile = openSync(join(path, 'data.mdb'), 'r')
     context.register(root, (batch) => this.#restore(batch))
   }
 
   flush(): void {
-    // A background fsync: the checkpoint written after flush covers what the changelog can replay anyway.
-    this.#store().flushed.catch(() => {})
+    this.#store()
+    if (!this.#dirty || this.#dataFile === undefined) return
+    // Commits skip fsync (noSync); one fsync per flush (commit interval) makes them durable before the
+    // runtime writes its checkpoint. LMDB writes through the file, so fsync on our own descriptor covers it.
+    fsyncSync(this.#dataFile)
+    this.#dirty = false
   }
 
   close(): void {
     const db = this.#db
     if (db === undefined) return
     this.#db = undefined
+    for (const cursor of this.#cursors) cursor.return?.()
+    this.#cursors.clear()
+    if (this.#dataFile !== undefined) closeSync(this.#dataFile)
+    this.#dataFile = undefined
     db.close().catch(() => {})
   }
 
@@ -156,6 +170,7 @@ export class LmdbKeyValueBytesStore implements KeyValueBytesStore {
   }
 
   #write(action: () => void): void {
+    this.#dirty = true
     try {
       action()
     } catch (cause) {
@@ -180,7 +195,9 @@ export class LmdbKeyValueBytesStore implements KeyValueBytesStore {
   }
 
   *#iterate(db: Database<Buffer, Buffer>, options: RangeOptions, prefix?: Buffer): Generator<BytesEntry> {
+    if (this.#db !== db) throw storeNotOpen(this.name)
     const entries = db.getRange(options)[Symbol.iterator]()
+    this.#cursors.add(entries)
     try {
       while (true) {
         // Checked before touching LMDB, whose own error on a closed environment is less clear.
@@ -192,7 +209,7 @@ export class LmdbKeyValueBytesStore implements KeyValueBytesStore {
         yield { key, value: next.value.value }
       }
     } finally {
-      if (this.#db === db) entries.return?.()
+      if (this.#cursors.delete(entries)) entries.return?.()
     }
   }
 }
