@@ -82,6 +82,16 @@ final class SerdeVectors {
     }
     out.put("StringUnpairedSurrogate", lossy);
 
+    // Malformed UTF-8: Java's decoder substitutes U+FFFD; these pin how many replacement characters it emits.
+    List<Object> malformed = new ArrayList<>();
+    for (String hex : new String[] {"ff", "61c3", "eda080", "f09f98", "c0af", "e282ac80", "f4908080"}) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("hex", hex);
+      m.put("decoded", Serdes.String().deserializer().deserialize("t", HEX.parseHex(hex)));
+      malformed.add(m);
+    }
+    out.put("StringMalformedUtf8", malformed);
+
     List<Object> uuids = new ArrayList<>();
     for (String v : new String[] {"00000000-0000-0000-0000-000000000000", "123e4567-e89b-12d3-a456-426614174000",
         "ffffffff-ffff-ffff-ffff-ffffffffffff", null}) {
