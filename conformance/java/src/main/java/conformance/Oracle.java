@@ -168,16 +168,19 @@ public final class Oracle {
     if (as != null) handles.put(as, value);
   }
 
-  private static Materialized materialized(JsonNode step, boolean always) {
+  /**
+   * Materialized for a step: Materialized.as(store) with the step's serdes when "store" is given; otherwise, for
+   * aggregations (withSerdesOnly), Materialized.with(key, value) when a serde is given; otherwise null (use the
+   * overload without Materialized).
+   */
+  private static Materialized materialized(JsonNode step, boolean withSerdesOnly) {
     String store = text(step, "store");
     Serde k = serde(step.get("key"));
     Serde v = serde(step.get("value"));
-    if (store == null && !always) return null;
-    Materialized m = store == null ? Materialized.with(k, v) : Materialized.as(store);
-    if (store != null) {
-      if (k != null) m = m.withKeySerde(k);
-      if (v != null) m = m.withValueSerde(v);
-    }
+    if (store == null) return withSerdesOnly && (k != null || v != null) ? Materialized.with(k, v) : null;
+    Materialized m = Materialized.as(store);
+    if (k != null) m = m.withKeySerde(k);
+    if (v != null) m = m.withValueSerde(v);
     return m;
   }
 
@@ -411,12 +414,17 @@ public final class Oracle {
         };
       }
       case "count":
+        if (m == null) return named == null ? g.count() : g.count(named);
         return named == null ? g.count(m) : g.count(named, m);
       case "reduce":
+        if (m == null && named == null) return g.reduce(Functions.reducer(fn));
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.reduce(Functions.reducer(fn), m) : g.reduce(Functions.reducer(fn), named, m);
       case "aggregate": {
         var init = Functions.initializer(step.get("init"));
         var agg = Functions.aggregator(fn);
+        if (m == null && named == null) return g.aggregate(init, agg);
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.aggregate(init, agg, m) : g.aggregate(init, agg, named, m);
       }
       default:
@@ -428,16 +436,21 @@ public final class Oracle {
     Materialized m = materialized(step, true);
     switch (op) {
       case "count":
+        if (m == null) return named == null ? g.count() : g.count(named);
         return named == null ? g.count(m) : g.count(named, m);
       case "reduce": {
         var add = Functions.reducer(step.get("adder"));
         var sub = Functions.reducer(step.get("subtractor"));
+        if (m == null && named == null) return g.reduce(add, sub);
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.reduce(add, sub, m) : g.reduce(add, sub, named, m);
       }
       case "aggregate": {
         var init = Functions.initializer(step.get("init"));
         var add = Functions.aggregator(step.get("adder"));
         var sub = Functions.aggregator(step.get("subtractor"));
+        if (m == null && named == null) return g.aggregate(init, add, sub);
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.aggregate(init, add, sub, m) : g.aggregate(init, add, sub, named, m);
       }
       default:
@@ -449,12 +462,17 @@ public final class Oracle {
     Materialized m = materialized(step, true);
     switch (op) {
       case "count":
+        if (m == null) return named == null ? g.count() : g.count(named);
         return named == null ? g.count(m) : g.count(named, m);
       case "reduce":
+        if (m == null && named == null) return g.reduce(Functions.reducer(fn));
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.reduce(Functions.reducer(fn), m) : g.reduce(Functions.reducer(fn), named, m);
       case "aggregate": {
         var init = Functions.initializer(step.get("init"));
         var agg = Functions.aggregator(fn);
+        if (m == null && named == null) return g.aggregate(init, agg);
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.aggregate(init, agg, m) : g.aggregate(init, agg, named, m);
       }
       default:
@@ -466,13 +484,18 @@ public final class Oracle {
     Materialized m = materialized(step, true);
     switch (op) {
       case "count":
+        if (m == null) return named == null ? g.count() : g.count(named);
         return named == null ? g.count(m) : g.count(named, m);
       case "reduce":
+        if (m == null && named == null) return g.reduce(Functions.reducer(fn));
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.reduce(Functions.reducer(fn), m) : g.reduce(Functions.reducer(fn), named, m);
       case "aggregate": {
         var init = Functions.initializer(step.get("init"));
         var agg = Functions.aggregator(fn);
         var merger = Functions.merger(step.get("merger"));
+        if (m == null && named == null) return g.aggregate(init, agg, merger);
+        if (m == null) m = Materialized.with(null, null);
         return named == null ? g.aggregate(init, agg, merger, m) : g.aggregate(init, agg, merger, named, m);
       }
       default:
