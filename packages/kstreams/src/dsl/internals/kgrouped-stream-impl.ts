@@ -1,0 +1,146 @@
+import { StreamsError } from '../../errors.ts'
+import { Serdes } from '../../serdes/serdes.ts'
+import type { Serde } from '../../serdes/serde.ts'
+import type { Aggregator, Initializer, Reducer } from '../functions.ts'
+import type { KGroupedStream } from '../kgrouped-stream.ts'
+import type { KTable } from '../ktable.ts'
+import { Materialized } from '../materialized.ts'
+import type { Named } from '../named.ts'
+import type { TimeWindowedKStream } from '../time-windowed-kstream.ts'
+import type { Windowed } from '../windowed.ts'
+import type { TimeWindows } from '../windows.ts'
+import { GraphNode } from './graph.ts'
+import type { InternalStreamsBuilder } from './graph.ts'
+import { KStreamAggregateSupplier } from './kstream-aggregate.ts'
+import { KStreamWindowAggregateSupplier } from './kstream-window-aggregate.ts'
+import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
+import { KTableImpl } from './ktable-impl.ts'
+import { keyValueStoreBuilder, materializedInternal, windowStoreBuilder } from './materialize.ts'
+import type { MaterializedInternal } from './materialize.ts'
+import { createRepartitionedSource } from './repartition.ts'
+import type { StoreBuilder } from '../../state/store-builder.ts'
+import type { StateStore } from '../../state/state-store.ts'
+
+/** Shared by grouped and windowed streams: inserts the repartition topic when needed, then the aggregate. */
+class AggregateBuilder<K, V> {
+  readonly keySerde: Serde<K> | undefined
+  readonly valueSerde: Serde<V> | undefined
+  readonly builder: InternalStreamsBuilder
+  readonly #repartitionName: string | undefined
+  readonly #repartitionRequired: boolean
+  readonly #graphNode: GraphNode
+  #repartitionNode: GraphNode | null = null
+
+  constructor (keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionName: string | undefined, repartitionRequired: boolean, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+    this.keySerde = keySerde
+    this.valueSerde = valueSerde
+    this.#repartitionName = repartitionName
+    this.#repartitionRequired = repartitionRequired
+    this.#graphNode = graphNode
+    this.builder = builder
+  }
+
+  build<KR, VA> (name: string, storeName: string, store: () => StoreBuilder<StateStore>, supplier: KTableProcessorSupplier, keySerde: Serde<KR> | undefined, valueSerde: Serde<VA> | undefined): KTableImpl<KR, VA> {
+    let parent = this.#graphNode
+    if (this.#repartitionRequired) {
+      const r = createRepartitionedSource(this.builder, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.#repartitionName ?? storeName)
+      if (this.#repartitionNode === null || this.#repartitionName === undefined) this.#repartitionNode = r.node
+      this.builder.addGraphNode(parent, this.#repartitionNode)
+      parent = this.#repartitionNode
+    }
+    const node = new GraphNode(name, (b, parents) => {
+      b.addProcessor(name, supplier.supplier, parents)
+      b.addStateStore(store(), [name])
+    })
+    this.builder.addGraphNode(parent, node)
+    return new KTableImpl<KR, VA>(name, keySerde, valueSerde, supplier, node, this.builder)
+  }
+}
+
+export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
+  readonly #agg: AggregateBuilder<K, V>
+
+  constructor (_name: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionName: string | undefined, repartitionRequired: boolean, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+    this.#agg = new AggregateBuilder(keySerde, valueSerde, repartitionName, repartitionRequired, graphNode, builder)
+  }
+
+  #kv<VA> (name: string, mi: MaterializedInternal<K, VA>, supplier: KTableProcessorSupplier): KTable<K, VA> {
+    const keySerde = mi.keySerde ?? this.#agg.keySerde
+    return this.#agg.build<K, VA>(name, mi.storeName, () => keyValueStoreBuilder(mi, keySerde, mi.valueSerde), supplier, keySerde, mi.valueSerde)
+  }
+
+  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint> {
+    const b = this.#agg.builder
+    // Kafka Streams burns a store name here when a Materialized without a name is passed.
+    if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    mi.valueSerde ??= Serdes.Long()
+    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, bigint>(mi.storeName, { kind: 'aggregate', initializer: () => 0n, aggregator: (_k, _v, agg) => agg + 1n }))
+  }
+
+  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    mi.valueSerde ??= this.#agg.valueSerde
+    const name = named?.name ?? b.newProcessorName('KSTREAM-REDUCE-')
+    return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, V>(mi.storeName, { kind: 'reduce', reducer }))
+  }
+
+  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, VA>(mi.storeName, { kind: 'aggregate', initializer, aggregator }))
+  }
+
+  windowedBy (windows: TimeWindows): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStreamImpl(this.#agg, windows)
+  }
+}
+
+class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
+  readonly #agg: AggregateBuilder<K, V>
+  readonly #windows: TimeWindows
+
+  constructor (agg: AggregateBuilder<K, V>, windows: TimeWindows) {
+    this.#agg = agg
+    this.#windows = windows
+  }
+
+  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>): KTable<Windowed<K>, VA> {
+    const w = this.#windows
+    const retention = mi.materialized?.retentionMs ?? w.sizeMs + w.graceMs
+    if (retention < w.sizeMs + w.graceMs) {
+      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than its window size plus the grace period. Got size=[${w.sizeMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+    }
+    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const supplier = new KStreamWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention, w.sizeMs), supplier, undefined, mi.valueSerde)
+  }
+
+  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+    const b = this.#agg.builder
+    if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    mi.valueSerde ??= Serdes.Long()
+    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n)
+  }
+
+  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    mi.valueSerde ??= this.#agg.valueSerde
+    const name = named?.name ?? b.newProcessorName('KSTREAM-REDUCE-')
+    // Reduce is an aggregate whose first value is the initial aggregate.
+    return this.#build<V>(name, mi, () => null as unknown as V, (_k, v, agg) => (agg === null ? v : reducer(agg, v)))
+  }
+
+  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, initializer, aggregator)
+  }
+}

@@ -1,0 +1,43 @@
+// Repartition topics for key-changing operations, named as Kafka Streams names them.
+import type { Serde } from '../../serdes/serde.ts'
+import type { StreamPartitioner } from '../../processor/topology.ts'
+import { GraphNode } from './graph.ts'
+import type { InternalStreamsBuilder } from './graph.ts'
+import { kstreamFilter } from './kstream-stateless.ts'
+
+export const REPARTITION_SUFFIX = '-repartition'
+
+export interface RepartitionSource {
+  readonly node: GraphNode
+  readonly sourceName: string
+  readonly topic: string
+}
+
+/**
+ * Allocates names (always burning three counter values, for compatibility with Kafka Streams) and returns a graph
+ * node that writes filter → sink → repartition topic → source.
+ */
+export function createRepartitionedSource (
+  builder: InternalStreamsBuilder,
+  keySerde: Serde<unknown> | undefined,
+  valueSerde: Serde<unknown> | undefined,
+  prefix: string,
+  partitioner?: StreamPartitioner<unknown, unknown>,
+  partitions?: number
+): RepartitionSource {
+  const topic = prefix.endsWith(REPARTITION_SUFFIX) ? prefix : prefix + REPARTITION_SUFFIX
+  const genSink = builder.newProcessorName('KSTREAM-SINK-')
+  const genFilter = builder.newProcessorName('KSTREAM-FILTER-')
+  const genSource = builder.newProcessorName('KSTREAM-SOURCE-')
+  const generated = /^KSTREAM.*-[0-9]{10}$/.test(prefix)
+  const sinkName = generated ? genSink : `${topic}-sink`
+  const sourceName = generated ? genSource : `${topic}-source`
+  const filterName = generated ? genFilter : `${topic}-filter`
+  const node = new GraphNode(sourceName, (b, parents) => {
+    b.addRepartitionTopic(topic, partitions)
+    b.addProcessor(filterName, kstreamFilter(() => true, false), parents)
+    b.addSink(sinkName, topic, [filterName], keySerde, valueSerde, partitioner)
+    b.addSource(sourceName, [topic], keySerde, valueSerde)
+  })
+  return { node, sourceName, topic }
+}
