@@ -36,7 +36,7 @@ void Consumed
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>
 
 function nameOr (builder: InternalStreamsBuilder, named: Named | undefined, prefix: string): string {
-  return named?.name ?? builder.newProcessorName(prefix)
+  return builder.nameOrGenerate(named?.name, prefix)
 }
 
 /**
@@ -188,7 +188,7 @@ export class KStream<K, V> {
   }
 
   groupBy<KR> (keySelector: KeyValueMapper<K, V, KR>, grouped: Grouped<KR, V> = Grouped.with<KR, V>(undefined, this.valueSerde)): KGroupedStream<KR, V> {
-    const name = grouped.name ?? this.builder.newProcessorName('KSTREAM-KEY-SELECT-')
+    const name = this.builder.nameOrGenerate(grouped.name, 'KSTREAM-KEY-SELECT-')
     const node = this.#addProcessor(name, kstreamSelectKey(keySelector), true)
     return new KGroupedStreamImpl<KR, V>(name, grouped.keySerde, grouped.valueSerde ?? this.valueSerde, grouped.name, true, node, this.builder)
   }

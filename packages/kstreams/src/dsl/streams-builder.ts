@@ -20,7 +20,7 @@ export class StreamsBuilder {
 
   stream<K, V> (topics: string | readonly string[], consumed: Consumed<K, V> = Consumed.with<K, V>()): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics]
-    const name = consumed.name ?? this.#internal.newProcessorName('KSTREAM-SOURCE-')
+    const name = this.#internal.nameOrGenerate(consumed.name, 'KSTREAM-SOURCE-')
     const node = new GraphNode(name, (b) => b.addSource(name, list, consumed.keySerde as never, consumed.valueSerde as never, consumed.timestampExtractor))
     this.#internal.addGraphNode(this.#internal.root, node)
     return new KStream(name, consumed.keySerde, consumed.valueSerde, false, node, this.#internal)
@@ -30,8 +30,8 @@ export class StreamsBuilder {
     const mi = materializedInternal(materialized, this.#internal, `${topic}-`)
     const keySerde = mi.keySerde ?? consumed.keySerde
     const valueSerde = mi.valueSerde ?? consumed.valueSerde
-    const sourceName = consumed.name !== undefined ? `${consumed.name}-source` : this.#internal.newProcessorName('KSTREAM-SOURCE-')
-    const tableName = consumed.name ?? this.#internal.newProcessorName('KTABLE-SOURCE-')
+    const sourceName = this.#internal.suffixOrGenerate(consumed.name, '-source', 'KSTREAM-SOURCE-')
+    const tableName = this.#internal.nameOrGenerate(consumed.name, 'KTABLE-SOURCE-')
     const source = new KTableSourceSupplier<K, V>(mi.storeName, mi.queryable ? mi.storeName : undefined)
     const node = new GraphNode(tableName, (b) => {
       b.addSource(sourceName, [topic], consumed.keySerde as never, consumed.valueSerde as never, consumed.timestampExtractor)

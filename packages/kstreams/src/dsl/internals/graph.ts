@@ -32,6 +32,18 @@ export class InternalStreamsBuilder {
     return prefix + String(this.#index++).padStart(10, '0')
   }
 
+  /** A user-given name, or a generated one; a counter value is burnt either way, as in Kafka Streams. */
+  nameOrGenerate (name: string | undefined, prefix: string): string {
+    const generated = this.newProcessorName(prefix)
+    return name ?? generated
+  }
+
+  /** `name + suffix`, or a generated name; burns a counter value either way. */
+  suffixOrGenerate (name: string | undefined, suffix: string, prefix: string): string {
+    const generated = this.newProcessorName(prefix)
+    return name === undefined ? generated : name + suffix
+  }
+
   newStoreName (prefix: string): string {
     return `${prefix}STATE-STORE-${String(this.#index++).padStart(10, '0')}`
   }

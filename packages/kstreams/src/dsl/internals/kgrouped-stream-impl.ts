@@ -75,7 +75,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
     const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
     mi.valueSerde ??= Serdes.Long()
-    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, bigint>(mi.storeName, { kind: 'aggregate', initializer: () => 0n, aggregator: (_k, _v, agg) => agg + 1n }))
   }
 
@@ -83,14 +83,14 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     const b = this.#agg.builder
     const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
     mi.valueSerde ??= this.#agg.valueSerde
-    const name = named?.name ?? b.newProcessorName('KSTREAM-REDUCE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, V>(mi.storeName, { kind: 'reduce', reducer }))
   }
 
   aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
     const b = this.#agg.builder
     const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
-    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, VA>(mi.storeName, { kind: 'aggregate', initializer, aggregator }))
   }
 
@@ -124,7 +124,7 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
     const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
     mi.valueSerde ??= Serdes.Long()
-    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n)
   }
 
@@ -132,7 +132,7 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     const b = this.#agg.builder
     const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
     mi.valueSerde ??= this.#agg.valueSerde
-    const name = named?.name ?? b.newProcessorName('KSTREAM-REDUCE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     // Reduce is an aggregate whose first value is the initial aggregate.
     return this.#build<V>(name, mi, () => null as unknown as V, (_k, v, agg) => (agg === null ? v : reducer(agg, v)))
   }
@@ -140,7 +140,7 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
   aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
     const b = this.#agg.builder
     const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
-    const name = named?.name ?? b.newProcessorName('KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, initializer, aggregator)
   }
 }

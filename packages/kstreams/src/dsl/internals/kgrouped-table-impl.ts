@@ -31,9 +31,9 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
 
   #doAggregate<VA> (supplier: KTableAggregateSupplier<K, V, VA>, named: Named | undefined, prefix: string, mi: MaterializedInternal<K, VA>): KTable<K, VA> {
     const b = this.#builder
-    const sinkName = named?.name !== undefined ? `${named.name}-sink` : b.newProcessorName('KSTREAM-SINK-')
-    const sourceName = named?.name !== undefined ? `${named.name}-source` : b.newProcessorName('KSTREAM-SOURCE-')
-    const funcName = named?.name ?? b.newProcessorName(prefix)
+    const sinkName = b.suffixOrGenerate(named?.name, '-sink', 'KSTREAM-SINK-')
+    const sourceName = b.suffixOrGenerate(named?.name, '-source', 'KSTREAM-SOURCE-')
+    const funcName = b.nameOrGenerate(named?.name, prefix)
     const topic = `${this.#repartitionName ?? mi.storeName}-repartition`
     if (this.#repartitionNode === null || this.#repartitionName === undefined) {
       const changeSerde = this.#valueSerde === undefined ? undefined : new ChangeSerde(this.#valueSerde)

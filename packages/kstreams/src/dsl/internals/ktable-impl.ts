@@ -41,7 +41,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
 
   #transform<VR> (prefix: string, transform: TableTransform<K, V, VR>, named: Named | undefined, materialized: Materialized<K, VR> | undefined, keepValueSerde: boolean): KTable<K, VR> {
     const mi = materialized === undefined ? undefined : materializedInternal(materialized, this.builder, prefix)
-    const name = named?.name ?? this.builder.newProcessorName(prefix)
+    const name = this.builder.nameOrGenerate(named?.name, prefix)
     const keySerde = mi?.keySerde ?? this.keySerde
     const valueSerde = mi?.valueSerde ?? (keepValueSerde ? (this.valueSerde as unknown as Serde<VR>) : undefined)
     const queryable = mi !== undefined && mi.queryable ? mi.storeName : undefined
@@ -72,7 +72,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
   toStream<KR> (a?: Named | KeyValueMapper<K, V, KR>, b?: Named): KStream<K, V> | KStream<KR, V> {
     const named = typeof a === 'function' ? b : a
-    const name = named?.name ?? this.builder.newProcessorName('KTABLE-TOSTREAM-')
+    const name = this.builder.nameOrGenerate(named?.name, 'KTABLE-TOSTREAM-')
     const supplier = kstreamMapValues<K, Change<V>, V | null>((change) => change.newValue)
     const node = new GraphNode(name, (bld, parents) => bld.addProcessor(name, supplier, parents))
     this.builder.addGraphNode(this.graphNode, node)
@@ -81,7 +81,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   }
 
   groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
-    const name = grouped?.name ?? this.builder.newProcessorName('KTABLE-SELECT-')
+    const name = this.builder.nameOrGenerate(grouped?.name, 'KTABLE-SELECT-')
     const node = new GraphNode(name, (b, parents) => b.addProcessor(name, ktableRepartitionMap(selector), parents))
     this.builder.addGraphNode(this.graphNode, node)
     this.processorSupplier.enableSendingOldValues(true)
