@@ -129,25 +129,17 @@ describe('Java serde vectors (conformance/golden/serdes.json)', () => {
   })
 
   // Java's encoder writes '?' for an unpaired surrogate and its decoder emits one U+FFFD for an encoded
-  // surrogate (ED A0 80); Node writes EF BF BD and emits three U+FFFD. Marked todo until the String serde
-  // matches Java or docs/compatibility.md lists the difference.
-  it(
-    'String: encoding an unpaired surrogate as Java does',
-    { todo: 'Java writes 3f for an unpaired surrogate; Buffer.from writes efbfbd' },
-    () => {
-      for (const v of vectors.StringUnpairedSurrogate) assert.equal(hex(Serdes.String().serialize(T, v.value)), v.hex)
-    }
-  )
+  // surrogate (ED A0 80), where plain Buffer calls write EF BF BD and emit three U+FFFD: the String serde
+  // follows Java.
+  it('String: encoding an unpaired surrogate as Java does', () => {
+    for (const v of vectors.StringUnpairedSurrogate) assert.equal(hex(Serdes.String().serialize(T, v.value)), v.hex)
+  })
 
-  it(
-    'String: decoding malformed UTF-8 as Java does',
-    { todo: 'Java decodes ED A0 80 to one U+FFFD; Buffer#toString gives three' },
-    () => {
-      for (const v of vectors.StringMalformedUtf8) {
-        assert.equal(Serdes.String().deserialize(T, bytes(v.hex)), v.decoded, `decode ${v.hex}`)
-      }
+  it('String: decoding malformed UTF-8 as Java does', () => {
+    for (const v of vectors.StringMalformedUtf8) {
+      assert.equal(Serdes.String().deserialize(T, bytes(v.hex)), v.decoded, `decode ${v.hex}`)
     }
-  )
+  })
 
   it('rejects the byte sequences Java rejects, with a DESERIALIZATION error', () => {
     const serdes: Record<string, Serde<unknown>> = {

@@ -53,6 +53,22 @@ describe('Serdes.String', () => {
   })
 })
 
+describe('Serdes.String: malformed text, as Java', () => {
+  it('writes ? for unpaired surrogates', () => {
+    assert.equal(hex(Serdes.String().serialize(T, 'a\ud800b\udc00')), '613f623f')
+    assert.equal(hex(Serdes.String().serialize(T, '\ud83d\ude00')), 'f09f9880')
+  })
+
+  it('reads an encoded surrogate as one U+FFFD, with or without its last byte', () => {
+    const read = (h: string) => Serdes.String().deserialize(T, Buffer.from(h, 'hex'))
+    assert.equal(read('61eda08062'), 'a\ufffdb')
+    assert.equal(read('eda041'), '\ufffdA')
+    assert.equal(read('61eda0'), 'a\ufffd')
+    assert.equal(read('efbfbd'), '\ufffd')
+    assert.equal(read('c0af'), '\ufffd\ufffd')
+  })
+})
+
 describe('Serdes.Long (bigint)', () => {
   it('writes 8-byte big-endian two complement, exact for every 64-bit value', () => {
     const s = Serdes.Long()

@@ -23,18 +23,38 @@ function typeError(serde: string, expected: string, data: unknown, topic: string
   )
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+// Java decodes the UTF-8 form of a surrogate (ED A0..BF, plus a continuation byte if present) to a single
+// U+FFFD where WHATWG decoding (Buffer#toString) gives one per byte; every other malformed input agrees.
+function decodeUtf8LikeJava(data: Buffer): string {
+  let out = ''
+  let from = 0
+  for (let i = 0; i + 1 < data.length; i++) {
+    if (data[i] !== 0xed || data[i + 1] < 0xa0 || data[i + 1] > 0xbf) continue
+    out += data.toString('utf8', from, i) + '\uFFFD'
+    from = i + 2 < data.length && (data[i + 2] & 0xc0) === 0x80 ? i + 3 : i + 2
+    i = from - 1
+  }
+  return out + data.toString('utf8', from)
+}
+
 export class StringSerde implements Serde<string> {
   readonly name = 'String'
 
   serialize(topic: string, data: string | null): Buffer | null {
     if (data === null || data === undefined) return null
     if (typeof data !== 'string') throw typeError('String', 'a string', data, topic)
+    // Java's encoder writes '?' for an unpaired surrogate (Buffer.from would write EF BF BD).
+    if (!(data as unknown as { isWellFormed(): boolean }).isWellFormed()) data = data.replace(LONE_SURROGATE, '?')
     return Buffer.from(data, 'utf8')
   }
 
   deserialize(_topic: string, data: Buffer | null): string | null {
     if (data === null || data === undefined) return null
-    return data.toString('utf8')
+    const text = data.toString('utf8')
+    // Only text with a replacement character can have been decoded differently from Java.
+    return text.includes('\uFFFD') ? decodeUtf8LikeJava(data) : text
   }
 }
 
