@@ -113,7 +113,8 @@ export class StreamTask implements InternalStoreContext {
     this.partition = options.partition
     this.applicationId = options.applicationId
     this.stateDir = options.stateDir
-    this.cache = new ThreadCache(options.cacheMaxBytes)
+    // A zero-byte cache means no caching at all (Kafka Streams emits every update then, tombstones for absent keys too).
+    this.cache = options.cacheMaxBytes > 0 ? new ThreadCache(options.cacheMaxBytes) : null
     this.#processorContext = this.#makeProcessorContext()
     this.#buildNodes()
   }
