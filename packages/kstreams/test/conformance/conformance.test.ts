@@ -285,7 +285,7 @@ for (const file of files) {
     }
     if (listed) {
       known++
-      t.todo(`deliberate difference, see docs/compatibility.md (${actual.error ?? 'output differs'})`)
+      t.todo(`listed in docs/compatibility.md (${actual.error ?? 'output differs'})`)
       return
     }
     failed++
