@@ -46,6 +46,9 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     const valueSerde = mi?.valueSerde ?? (keepValueSerde ? (this.valueSerde as unknown as Serde<VR>) : undefined)
     const queryable = mi !== undefined && mi.queryable ? mi.storeName : undefined
     const supplier = new KTableTransformSupplier(this.processorSupplier, transform, queryable)
+    // A filter asks for old values when they come for free (materialized parent), so it can skip tombstones for
+    // keys it never emitted, as Kafka Streams 4.3 does (scenario table-filter-source-materialized).
+    if (transform.kind === 'filter') supplier.enableSendingOldValues(false)
     const node = new GraphNode(name, (b, parents) => {
       b.addProcessor(name, supplier.supplier, parents)
       if (queryable !== undefined && mi !== undefined) b.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [name])

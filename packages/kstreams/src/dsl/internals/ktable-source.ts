@@ -33,7 +33,8 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
   }
 
   enableSendingOldValues (force: boolean): boolean {
-    if (force) this.materialize()
+    if (!force && !this.materialized) return false
+    this.materialize()
     this.#sendOldValues = true
     return true
   }

@@ -57,9 +57,13 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
         const key = record.key as K
         const change = record.value as Change<V>
         const newValue = self.#compute(key, change.newValue)
-        const oldValue = self.#sendOldValues ? self.#compute(key, change.oldValue) : null
-        // A filter that drops both sides has nothing to say downstream.
-        if (self.#transform.kind === 'filter' && self.#sendOldValues && oldValue === null && newValue === null) return
+        // A materialized filter knows its previous output from its own store; Kafka Streams 4.3 uses it to skip
+        // tombstones for keys the filter never emitted (scenario table-filter-materialized).
+        const previous = store !== null && self.#transform.kind === 'filter' ? ValueAndTimestamp.getValueOrNull(store.get(key)) : null
+        const oldValue = self.#sendOldValues ? (store !== null ? previous : self.#compute(key, change.oldValue)) : null
+        if (self.#transform.kind === 'filter' && newValue === null) {
+          if (store !== null ? previous === null : self.#sendOldValues && oldValue === null) return
+        }
         if (store !== null && forwarder !== null) {
           store.put(key, ValueAndTimestamp.make(newValue, record.timestamp))
           forwarder.maybeForward(record.withKey(key).withValue(new Change(newValue, oldValue)))

@@ -35,7 +35,8 @@ export function createRepartitionedSource (
   const filterName = generated ? genFilter : `${topic}-filter`
   const node = new GraphNode(sourceName, (b, parents) => {
     b.addRepartitionTopic(topic, partitions)
-    b.addProcessor(filterName, kstreamFilter(() => true, false), parents)
+    // Records with a null key cannot be partitioned by key: dropped here, before the sink (not counted as dropped).
+    b.addProcessor(filterName, kstreamFilter((k) => k !== null, false), parents)
     b.addSink(sinkName, topic, [filterName], keySerde, valueSerde, partitioner)
     b.addSource(sourceName, [topic], keySerde, valueSerde)
   })
