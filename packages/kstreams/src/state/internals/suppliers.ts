@@ -9,6 +9,8 @@ import { InMemoryKeyValueBytesStore } from './in-memory-key-value-bytes-store.ts
 import { InMemorySessionBytesStore } from './in-memory-session-bytes-store.ts'
 import { InMemoryWindowBytesStore } from './in-memory-window-bytes-store.ts'
 import { LmdbKeyValueBytesStore } from './lmdb-key-value-bytes-store.ts'
+import { LmdbSessionBytesStore } from './lmdb-session-bytes-store.ts'
+import { LmdbWindowBytesStore } from './lmdb-window-bytes-store.ts'
 
 function checkName(name: string): void {
   // The name becomes a directory and part of a topic name.
@@ -38,13 +40,7 @@ export function persistentKeyValue(name: string): KeyValueBytesStoreSupplier {
   return { name, metricsScope: 'lmdb', get: () => new LmdbKeyValueBytesStore(name) }
 }
 
-/** In-memory window store (metrics scope `in-memory-window`); retention must cover at least one window. */
-export function inMemoryWindow(
-  name: string,
-  retentionPeriod: number,
-  windowSize: number,
-  retainDuplicates: boolean
-): WindowBytesStoreSupplier {
+function checkWindow(name: string, retentionPeriod: number, windowSize: number): void {
   checkName(name)
   checkDuration('Window size', windowSize, 1)
   checkDuration('Retention period', retentionPeriod, 0)
@@ -54,6 +50,16 @@ export function inMemoryWindow(
       `Retention period (${retentionPeriod} ms) of window store ${name} must be >= its window size (${windowSize} ms)`
     )
   }
+}
+
+/** In-memory window store (metrics scope `in-memory-window`); retention must cover at least one window. */
+export function inMemoryWindow(
+  name: string,
+  retentionPeriod: number,
+  windowSize: number,
+  retainDuplicates: boolean
+): WindowBytesStoreSupplier {
+  checkWindow(name, retentionPeriod, windowSize)
   return {
     name,
     metricsScope: 'in-memory-window',
@@ -61,6 +67,24 @@ export function inMemoryWindow(
     windowSize,
     retainDuplicates,
     get: () => new InMemoryWindowBytesStore(name, retentionPeriod, windowSize, retainDuplicates)
+  }
+}
+
+/** Persistent window store on LMDB under `<stateDir>/<name>` (metrics scope `lmdb-window`). */
+export function persistentWindow(
+  name: string,
+  retentionPeriod: number,
+  windowSize: number,
+  retainDuplicates: boolean
+): WindowBytesStoreSupplier {
+  checkWindow(name, retentionPeriod, windowSize)
+  return {
+    name,
+    metricsScope: 'lmdb-window',
+    retentionPeriod,
+    windowSize,
+    retainDuplicates,
+    get: () => new LmdbWindowBytesStore(name, retentionPeriod, windowSize, retainDuplicates)
   }
 }
 
@@ -73,5 +97,17 @@ export function inMemorySession(name: string, retentionPeriod: number): SessionB
     metricsScope: 'in-memory-session',
     retentionPeriod,
     get: () => new InMemorySessionBytesStore(name, retentionPeriod)
+  }
+}
+
+/** Persistent session store on LMDB under `<stateDir>/<name>` (metrics scope `lmdb-session`). */
+export function persistentSession(name: string, retentionPeriod: number): SessionBytesStoreSupplier {
+  checkName(name)
+  checkDuration('Retention period', retentionPeriod, 0)
+  return {
+    name,
+    metricsScope: 'lmdb-session',
+    retentionPeriod,
+    get: () => new LmdbSessionBytesStore(name, retentionPeriod)
   }
 }

@@ -5,7 +5,9 @@ import {
   inMemoryKeyValue,
   inMemorySession,
   inMemoryWindow,
-  persistentKeyValue
+  persistentKeyValue,
+  persistentSession,
+  persistentWindow
 } from '../../../src/state/internals/suppliers.ts'
 import { newContext, removeStateDirs } from '../contract/store-fixture.ts'
 
@@ -43,6 +45,25 @@ describe('inner store suppliers', () => {
     const sessions = inMemorySession('s', 1000)
     assert.equal(sessions.retentionPeriod, 1000)
     assert.equal(sessions.get().retentionPeriod, 1000)
+  })
+
+  it('give LMDB window and session stores', () => {
+    const windows = persistentWindow('lw', 1000, 100, false)
+    assert.equal(windows.metricsScope, 'lmdb-window')
+    const w = windows.get()
+    assert.equal(w.persistent(), true)
+    w.init(newContext(), w)
+    w.put(Buffer.from('k'), Buffer.from('v'), 5)
+    assert.equal(w.fetch(Buffer.from('k'), 5)?.toString(), 'v')
+    w.close()
+    const sessions = persistentSession('ls', 1000)
+    assert.equal(sessions.metricsScope, 'lmdb-session')
+    const ss = sessions.get()
+    ss.init(newContext(), ss)
+    ss.put(Buffer.from('k'), 1, 2, Buffer.from('v'))
+    assert.equal(ss.fetchSession(Buffer.from('k'), 1, 2)?.toString(), 'v')
+    ss.close()
+    assert.throws(() => persistentWindow('lw', 10, 100, false), invalid)
   })
 
   it('reject bad names and durations', () => {
