@@ -43,6 +43,9 @@ function startRegistry(): Promise<{ server: Server; base: string; seen: Seen[] }
         return
       }
       if (url.startsWith('/broken')) return json(500, { error_code: 50001, message: 'Error in the backend data store' })
+      if (url.startsWith('/apicurio')) {
+        return json(422, { message: 'Failed to discover artifact type from content.', error_code: 42201 })
+      }
       if (url.startsWith('/html')) {
         res.writeHead(502, { 'content-type': 'text/html' })
         return res.end('<html>Bad gateway</html>')
@@ -168,6 +171,13 @@ describe('HTTP schema registry client', () => {
     const html = await rejection(createSchemaRegistryClient(`${registry.base}/html`).getSchemaById(1))
     assert.equal(html.status, 502)
     assert.match(html.message, /Bad gateway/)
+  })
+
+  it('explains what Apicurio needs when it cannot tell the schema type (42201)', async () => {
+    const error = await rejection(createSchemaRegistryClient(`${registry.base}/apicurio`).register('s', '{}', 'JSON'))
+    assert.equal(error.status, 422)
+    assert.equal(error.registryErrorCode, 42201)
+    assert.match(error.message, /needs "\$schema"/)
   })
 
   it('times out a registry that does not answer', async () => {

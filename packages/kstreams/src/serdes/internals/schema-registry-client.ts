@@ -151,7 +151,12 @@ export class HttpSchemaRegistryClient implements SchemaRegistryClient {
     const registryErrorCode = typeof errorBody.error_code === 'number' ? errorBody.error_code : undefined
     const detail =
       typeof errorBody.message === 'string' ? errorBody.message : parsed === undefined ? text.slice(0, MAX_ECHO) : ''
-    const hint = status === 401 || status === 403 ? ' (check the basic auth credentials and their permissions)' : ''
+    const hint =
+      status === 401 || status === 403
+        ? ' (check the basic auth credentials and their permissions)'
+        : registryErrorCode === 42201
+          ? ' (Apicurio needs "$schema" in a JSON schema, and "properties" in an object schema)'
+          : ''
     throw new SchemaRegistryError(
       `Schema registry answered HTTP ${status} to ${where}${hint}${detail === '' ? '' : `: ${detail.slice(0, MAX_ECHO)}`}`,
       { status, ...(registryErrorCode === undefined ? {} : { registryErrorCode }) }
