@@ -36,6 +36,8 @@ export class TopologyTestDriver {
   readonly #offsets = new Map<string, number>()
   readonly #produced: Produced[] = []
   readonly #internalTopics: Set<string>
+  /** Topics whose records the driver pipes back in: internal topics and the topology's own source topics. */
+  readonly #loopback: Set<string>
   readonly #stateDir: string
   #wallClock: number
   #closed = false
@@ -71,6 +73,7 @@ export class TopologyTestDriver {
       decorateTopic: (t) => (builder.internalTopics.has(t) ? `${this.#applicationId}-${t}` : t)
     })
     this.#task.initialize()
+    this.#loopback = new Set([...this.#internalTopics, ...this.#task.sourceTopics()])
   }
 
   #checkOpen (): void {
@@ -80,7 +83,7 @@ export class TopologyTestDriver {
   /** @internal Used by TestInputTopic. */
   pipeRaw (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
     this.#checkOpen()
-    if (!this.#task.sourceTopics().includes(topic)) {
+    if (!this.#loopback.has(topic) || this.#internalTopics.has(topic)) {
       throw new StreamsError('ILLEGAL_STATE', `Unknown topic: ${topic}`, { topic })
     }
     this.#enqueue(topic, key, value, timestamp, headers)
@@ -102,7 +105,7 @@ export class TopologyTestDriver {
         this.#outputs.set(r.topic, list)
       }
       list.push(r)
-      if (this.#internalTopics.has(r.topic) || this.#task.sourceTopics().includes(r.topic)) {
+      if (this.#loopback.has(r.topic)) {
         this.#enqueue(r.topic, r.key, r.value, r.timestamp, r.headers)
       }
     }

@@ -87,6 +87,8 @@ export class StreamTask implements InternalStoreContext {
   readonly cache: ThreadCache | null
   readonly droppedRecords = { total: 0 }
   processedRecords = 0
+  /** Offset of the last record processed per input partition (`topic` → offset); the runtime commits offset + 1. */
+  readonly consumedOffsets = new Map<string, number>()
 
   readonly #options: StreamTaskOptions
   readonly #nodes = new Map<string, RuntimeNode>()
@@ -264,7 +266,9 @@ export class StreamTask implements InternalStoreContext {
       }
     }
     if (chosen === null) return false
-    this.processRecord(chosen.shift() as RawRecord)
+    const raw = chosen.shift() as RawRecord
+    this.consumedOffsets.set(raw.topic, raw.offset)
+    this.processRecord(raw)
     return true
   }
 

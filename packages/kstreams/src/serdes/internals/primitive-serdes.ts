@@ -72,13 +72,24 @@ export class LongSerde implements Serde<bigint> {
       )
     }
     const out = Buffer.allocUnsafe(8)
-    out.writeBigInt64BE(data, 0)
+    // Most longs (ids, counts) are safe integers: two 32-bit halves are much cheaper than BigInt buffer writes.
+    const n = Number(data)
+    if (Number.isSafeInteger(n)) {
+      const hi = Math.floor(n / TWO_POW_32)
+      out.writeInt32BE(hi, 0)
+      out.writeUInt32BE(n - hi * TWO_POW_32, 4)
+    } else {
+      out.writeBigInt64BE(data, 0)
+    }
     return out
   }
 
   deserialize(topic: string, data: Buffer | null): bigint | null {
     if (data === null || data === undefined) return null
     if (data.length !== 8) throw sizeError('LongDeserializer', 8, data, topic)
+    const hi = data.readInt32BE(0)
+    // |hi| < 2^21 keeps hi * 2^32 + lo within ±2^53: exact as a number, then one BigInt conversion.
+    if (hi > -0x200000 && hi < 0x200000) return BigInt(hi * TWO_POW_32 + data.readUInt32BE(4))
     return data.readBigInt64BE(0)
   }
 }

@@ -45,9 +45,18 @@ export class MeteredKeyValueStore<K, V> extends WrappedStore<KeyValueBytesStore>
     return this.#valueSerde
   }
 
+  #lastKey: K | undefined = undefined
+  #lastKeyBytes: Buffer | null = null
+
   #key (key: K): Buffer {
+    // Aggregations get then put the same key: serialize it once. Only primitives compare by value with ===.
+    if (key === this.#lastKey && this.#lastKeyBytes !== null) return this.#lastKeyBytes
     const bytes = this.#keySerde.serialize(this.#topic, key)
     if (bytes === null) throw new TypeError(`store ${this.name}: key must not be null`)
+    if (typeof key !== 'object') {
+      this.#lastKey = key
+      this.#lastKeyBytes = bytes
+    }
     return bytes
   }
 

@@ -1,6 +1,6 @@
 import type { Serde } from '../../serdes/serde.ts'
 import { ValueAndTimestamp } from '../value-and-timestamp.ts'
-import { timestampedValue } from './wrapped-store.ts'
+import { readTimestamp, timestampedValue } from './wrapped-store.ts'
 
 /** Serde of `ValueAndTimestamp<V>`: `[8-byte timestamp][inner value bytes]`, as Kafka Streams' timestamped stores. */
 export class ValueAndTimestampSerde<V> implements Serde<ValueAndTimestamp<V>> {
@@ -20,6 +20,6 @@ export class ValueAndTimestampSerde<V> implements Serde<ValueAndTimestamp<V>> {
   deserialize (topic: string, data: Buffer | null): ValueAndTimestamp<V> | null {
     if (data === null) return null
     const value = this.inner.deserialize(topic, data.subarray(8))
-    return value === null ? null : new ValueAndTimestamp(value, Number(data.readBigInt64BE(0)))
+    return value === null ? null : new ValueAndTimestamp(value, readTimestamp(data, 0))
   }
 }

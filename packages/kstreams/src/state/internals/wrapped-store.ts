@@ -43,9 +43,22 @@ export abstract class WrappedStore<S extends StateStore> implements StateStore {
 const TS_BYTES = 8
 
 /** `[8-byte big-endian timestamp][raw value]`, the value layout of Kafka Streams' timestamped stores. */
+const TWO_32 = 4294967296
+
+// Timestamps are safe integers, so two 32-bit halves encode them exactly without BigInt (a hot path).
+export function writeTimestamp (out: Buffer, timestamp: number, offset: number): void {
+  const hi = Math.floor(timestamp / TWO_32)
+  out.writeInt32BE(hi, offset)
+  out.writeUInt32BE(timestamp - hi * TWO_32, offset + 4)
+}
+
+export function readTimestamp (buffer: Buffer, offset: number): number {
+  return buffer.readInt32BE(offset) * TWO_32 + buffer.readUInt32BE(offset + 4)
+}
+
 export function timestampedValue (raw: Buffer, timestamp: number): Buffer {
   const out = Buffer.allocUnsafe(TS_BYTES + raw.length)
-  out.writeBigInt64BE(BigInt(timestamp), 0)
+  writeTimestamp(out, timestamp, 0)
   raw.copy(out, TS_BYTES)
   return out
 }
@@ -55,5 +68,5 @@ export function rawValue (timestamped: Buffer): Buffer {
 }
 
 export function timestampOf (timestamped: Buffer): number {
-  return Number(timestamped.readBigInt64BE(0))
+  return readTimestamp(timestamped, 0)
 }
