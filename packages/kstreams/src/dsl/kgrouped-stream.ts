@@ -2,8 +2,9 @@ import type { Aggregator, Initializer, Reducer } from './functions.ts'
 import type { KTable } from './ktable.ts'
 import type { Materialized } from './materialized.ts'
 import type { Named } from './named.ts'
+import type { SessionWindowedKStream } from './session-windowed-kstream.ts'
 import type { TimeWindowedKStream } from './time-windowed-kstream.ts'
-import type { TimeWindows } from './windows.ts'
+import type { SessionWindows, SlidingWindows, TimeWindows } from './windows.ts'
 
 /**
  * A grouped stream, ready to aggregate, as Kafka Streams' `KGroupedStream`. Records with a `null` key or value are
@@ -14,5 +15,8 @@ export interface KGroupedStream<K, V> {
   count (materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint>
   reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>
   aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA>
-  windowedBy (windows: TimeWindows): TimeWindowedKStream<K, V>
+  /** Aggregates per key and fixed-size (tumbling/hopping) or sliding window. */
+  windowedBy (windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
+  /** Aggregates per key and session (activity separated by at least the inactivity gap). */
+  windowedBy (windows: SessionWindows): SessionWindowedKStream<K, V>
 }

@@ -5,13 +5,15 @@ import { InMemorySessionBytesStore } from './internals/in-memory-session-bytes-s
 import { InMemoryWindowBytesStore } from './internals/in-memory-window-bytes-store.ts'
 import { LmdbKeyValueBytesStore } from './internals/lmdb-key-value-bytes-store.ts'
 import { CachingKeyValueStore } from './internals/caching-key-value-store.ts'
+import { CachingSessionStore } from './internals/caching-session-store.ts'
+import { CachingWindowStore } from './internals/caching-window-store.ts'
 import { ChangeLoggingKeyValueBytesStore } from './internals/change-logging-key-value-bytes-store.ts'
 import { MeteredKeyValueStore } from './internals/metered-key-value-store.ts'
 import { StoreBuilderImpl } from './internals/store-builder-impl.ts'
 import { ValueAndTimestampSerde } from './internals/value-and-timestamp-serde.ts'
 import { ChangeLoggingWindowBytesStore, MeteredWindowStore } from './internals/window-store-layers.ts'
 import { ChangeLoggingSessionBytesStore, MeteredSessionStore } from './internals/session-store-layers.ts'
-import type { KeyValueBytesStore } from './internals/bytes-store.ts'
+import type { KeyValueBytesStore, SessionBytesStore, WindowBytesStore } from './internals/bytes-store.ts'
 import type { KeyValueStore, TimestampedKeyValueStore } from './key-value-store.ts'
 import type { SessionStore } from './session-store.ts'
 import type { StoreBuilder } from './store-builder.ts'
@@ -24,6 +26,22 @@ function kvStack<K, V> (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<K>
   if (logging) store = new ChangeLoggingKeyValueBytesStore(store, timestamped)
   if (caching) store = new CachingKeyValueStore(store)
   return new MeteredKeyValueStore(store, keySerde, valueSerde)
+}
+
+// Kafka Streams' order: metered -> caching -> change-logging -> inner, so the changelog sees only flushed writes.
+function windowStack (supplier: WindowBytesStoreSupplier, timestamped: boolean, logging: boolean, caching: boolean): WindowBytesStore {
+  let store: WindowBytesStore = supplier.get()
+  if (logging) store = new ChangeLoggingWindowBytesStore(store, timestamped)
+  // A store keeping duplicates (stream-stream joins) is never cached, as in Kafka Streams.
+  if (caching && !store.retainDuplicates) store = new CachingWindowStore(store)
+  return store
+}
+
+function sessionStack (supplier: SessionBytesStoreSupplier, logging: boolean, caching: boolean): SessionBytesStore {
+  let store: SessionBytesStore = supplier.get()
+  if (logging) store = new ChangeLoggingSessionBytesStore(store)
+  if (caching) store = new CachingSessionStore(store)
+  return store
 }
 
 export const Stores = {
@@ -68,7 +86,7 @@ export const Stores = {
     return new StoreBuilderImpl<TimestampedWindowStore<K, V>>(
       supplier.name,
       'timestampedWindow',
-      (o) => new MeteredWindowStore(o.logging ? new ChangeLoggingWindowBytesStore(supplier.get(), true) : supplier.get(), keySerde, vts, supplier.windowSize),
+      (o) => new MeteredWindowStore(windowStack(supplier, true, o.logging, o.caching), keySerde, vts, supplier.windowSize),
       supplier.retentionPeriod
     )
   },
@@ -77,7 +95,7 @@ export const Stores = {
     return new StoreBuilderImpl<SessionStore<K, V>>(
       supplier.name,
       'session',
-      (o) => new MeteredSessionStore(o.logging ? new ChangeLoggingSessionBytesStore(supplier.get()) : supplier.get(), keySerde, valueSerde),
+      (o) => new MeteredSessionStore(sessionStack(supplier, o.logging, o.caching), keySerde, valueSerde),
       supplier.retentionPeriod
     )
   }

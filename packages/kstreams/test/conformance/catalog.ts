@@ -133,3 +133,11 @@ export function reducer (spec: FnSpec): Fn {
   if (name === 'subtractSum') return (a: unknown, b: unknown) => sub(a, b)
   return lookup(spec)
 }
+
+/** A session merger (key, agg1, agg2) by name. */
+export function merger (spec: FnSpec): Fn {
+  const name = typeof spec === 'string' ? spec : spec.name
+  if (name === 'sum') return (_k: unknown, a: unknown, b: unknown) => add(a, b)
+  if (name === 'concatComma') return (_k: unknown, a: unknown, b: unknown) => [a, b].filter((x) => x !== null && x !== '').join(',')
+  throw new Error(`conformance catalog has no merger ${name}`)
+}

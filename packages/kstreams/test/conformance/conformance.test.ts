@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Consumed, Grouped, KeyValue, Materialized, Named, Produced, Repartitioned, Serdes, SessionWindows, SlidingWindows, StreamsBuilder, TimeWindows } from '../../src/index.ts'
 import type { KStream, KTable, Serde } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
-import { fn, reducer } from './catalog.ts'
+import { fn, merger, reducer } from './catalog.ts'
 import type { FnSpec } from './catalog.ts'
 
 const root = join(import.meta.dirname, '../../../../conformance')
@@ -155,7 +155,7 @@ function build (scenario: Json): { builder: StreamsBuilder, inputSerdes: Map<str
         } else if (w.type === 'session') {
           out = from.windowedBy(w.graceMs === undefined ? SessionWindows.ofInactivityGapWithNoGrace(w.gapMs) : SessionWindows.ofInactivityGapAndGrace(w.gapMs, w.graceMs))
         } else {
-          out = from.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(w.timeDifferenceMs, w.graceMs))
+          out = from.windowedBy(w.graceMs === undefined ? SlidingWindows.ofTimeDifferenceWithNoGrace(w.timeDifferenceMs) : SlidingWindows.ofTimeDifferenceAndGrace(w.timeDifferenceMs, w.graceMs))
         }
         break
       }
@@ -168,9 +168,9 @@ function build (scenario: Json): { builder: StreamsBuilder, inputSerdes: Map<str
           : from.reduce(reducer(step.fn), materializedFor(step), named(step))
         break
       case 'aggregate':
-        out = step.adder !== undefined
-          ? from.aggregate(fn(step.init), fn(step.adder), fn(step.subtractor), materializedFor(step), named(step))
-          : from.aggregate(fn(step.init), fn(step.fn), materializedFor(step), named(step))
+        if (step.adder !== undefined) out = from.aggregate(fn(step.init), fn(step.adder), fn(step.subtractor), materializedFor(step), named(step))
+        else if (step.merger !== undefined) out = from.aggregate(fn(step.init), fn(step.fn), merger(step.merger), materializedFor(step), named(step))
+        else out = from.aggregate(fn(step.init), fn(step.fn), materializedFor(step), named(step))
         break
       case 'toStream':
         out = step.fn === undefined ? from.toStream(named(step)) : from.toStream(fn(step.fn), named(step))

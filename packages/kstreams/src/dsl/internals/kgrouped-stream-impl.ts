@@ -1,21 +1,24 @@
 import { StreamsError } from '../../errors.ts'
 import { Serdes } from '../../serdes/serdes.ts'
 import type { Serde } from '../../serdes/serde.ts'
-import type { Aggregator, Initializer, Reducer } from '../functions.ts'
+import type { Aggregator, Initializer, Merger, Reducer } from '../functions.ts'
 import type { KGroupedStream } from '../kgrouped-stream.ts'
 import type { KTable } from '../ktable.ts'
 import { Materialized } from '../materialized.ts'
 import type { Named } from '../named.ts'
+import type { SessionWindowedKStream } from '../session-windowed-kstream.ts'
 import type { TimeWindowedKStream } from '../time-windowed-kstream.ts'
 import type { Windowed } from '../windowed.ts'
-import type { TimeWindows } from '../windows.ts'
+import { SessionWindows, SlidingWindows, TimeWindows } from '../windows.ts'
 import { GraphNode } from './graph.ts'
 import type { InternalStreamsBuilder } from './graph.ts'
 import { KStreamAggregateSupplier } from './kstream-aggregate.ts'
+import { KStreamSessionWindowAggregateSupplier } from './kstream-session-window-aggregate.ts'
+import { KStreamSlidingWindowAggregateSupplier } from './kstream-sliding-window-aggregate.ts'
 import { KStreamWindowAggregateSupplier } from './kstream-window-aggregate.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
 import { KTableImpl } from './ktable-impl.ts'
-import { keyValueStoreBuilder, materializedInternal, windowStoreBuilder } from './materialize.ts'
+import { keyValueStoreBuilder, materializedInternal, sessionStoreBuilder, windowStoreBuilder } from './materialize.ts'
 import type { MaterializedInternal } from './materialize.ts'
 import { createRepartitionedSource } from './repartition.ts'
 import type { StoreBuilder } from '../../state/store-builder.ts'
@@ -94,9 +97,19 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
     return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, VA>(mi.storeName, { kind: 'aggregate', initializer, aggregator }))
   }
 
-  windowedBy (windows: TimeWindows): TimeWindowedKStream<K, V> {
-    return new TimeWindowedKStreamImpl(this.#agg, windows)
+  windowedBy (windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
+  windowedBy (windows: SessionWindows): SessionWindowedKStream<K, V>
+  windowedBy (windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    if (windows instanceof TimeWindows) return new TimeWindowedKStreamImpl(this.#agg, windows)
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStreamImpl(this.#agg, windows)
+    if (windows instanceof SessionWindows) return new SessionWindowedKStreamImpl(this.#agg, windows)
+    throw new StreamsError('TOPOLOGY_INVALID', 'windowedBy takes TimeWindows, SlidingWindows or SessionWindows')
   }
+}
+
+// Reduce as an aggregate whose initial aggregate is null and whose first value becomes the aggregate.
+function reduceAggregator<K, V> (reducer: Reducer<V>): Aggregator<K, V, V> {
+  return (_k, v, agg) => (agg === null ? v : reducer(agg, v))
 }
 
 class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
@@ -133,8 +146,7 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
     mi.valueSerde ??= this.#agg.valueSerde
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
-    // Reduce is an aggregate whose first value is the initial aggregate.
-    return this.#build<V>(name, mi, () => null as unknown as V, (_k, v, agg) => (agg === null ? v : reducer(agg, v)))
+    return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
   }
 
   aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
@@ -142,5 +154,99 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, initializer, aggregator)
+  }
+}
+
+class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
+  readonly #agg: AggregateBuilder<K, V>
+  readonly #windows: SlidingWindows
+
+  constructor (agg: AggregateBuilder<K, V>, windows: SlidingWindows) {
+    this.#agg = agg
+    this.#windows = windows
+  }
+
+  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>): KTable<Windowed<K>, VA> {
+    const w = this.#windows
+    // Windows as far back as two time differences are read to create the right windows of earlier records.
+    const retention = mi.materialized?.retentionMs ?? 2 * w.timeDifferenceMs + w.graceMs
+    if (retention < 2 * w.timeDifferenceMs + w.graceMs) {
+      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than 2 * time difference plus the grace period. Got time difference=[${w.timeDifferenceMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+    }
+    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const supplier = new KStreamSlidingWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs), supplier, undefined, mi.valueSerde)
+  }
+
+  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+    const b = this.#agg.builder
+    // Unlike time and session windows, Kafka Streams burns no extra store name here.
+    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    mi.valueSerde ??= Serdes.Long()
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n)
+  }
+
+  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    mi.valueSerde ??= this.#agg.valueSerde
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
+    return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
+  }
+
+  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, initializer, aggregator)
+  }
+}
+
+class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<K, V> {
+  readonly #agg: AggregateBuilder<K, V>
+  readonly #windows: SessionWindows
+
+  constructor (agg: AggregateBuilder<K, V>, windows: SessionWindows) {
+    this.#agg = agg
+    this.#windows = windows
+  }
+
+  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>): KTable<Windowed<K>, VA> {
+    const w = this.#windows
+    const retention = mi.materialized?.retentionMs ?? w.gapMs + w.graceMs
+    if (retention < w.gapMs + w.graceMs) {
+      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the session store ${mi.storeName} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${w.gapMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+    }
+    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const supplier = new KStreamSessionWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator, merger)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => sessionStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention), supplier, undefined, mi.valueSerde)
+  }
+
+  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+    const b = this.#agg.builder
+    // Kafka Streams burns a store name here when a Materialized without a name is passed.
+    if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    mi.valueSerde ??= Serdes.Long()
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n, (_k, a, b) => a + b)
+  }
+
+  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    mi.valueSerde ??= this.#agg.valueSerde
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
+    const aggregator = reduceAggregator<K, V>(reducer)
+    // Merging two sessions reduces the later aggregate into the earlier one.
+    return this.#build<V>(name, mi, () => null as unknown as V, aggregator, (k, a1, a2) => aggregator(k, a2, a1))
+  }
+
+  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+    const b = this.#agg.builder
+    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.#build(name, mi, initializer, aggregator, merger)
   }
 }

@@ -11,6 +11,7 @@ import { Windowed } from '../windowed.ts'
 import type { TimeWindows } from '../windows.ts'
 import { Change } from './change.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
+import { TimestampedTupleForwarder } from './timestamped-tuple-forwarder.ts'
 
 export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessorSupplier {
   readonly storeName: string
@@ -35,13 +36,14 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
     const self = this
     let store: TimestampedWindowStore<K, VA>
     let task: StreamTask
-    let context: ProcessorContext<unknown, unknown>
+    let forwarder: TimestampedTupleForwarder<Windowed<K>, VA>
     let observedStreamTime = -1
     return {
-      init (ctx) {
-        context = ctx
+      init (ctx: ProcessorContext<unknown, unknown>) {
         task = taskOf(ctx)
         store = ctx.getStateStore(self.storeName)
+        // With a cached store, window updates go downstream when the cache flushes.
+        forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
       },
       process (record: Record<unknown, unknown>) {
         if (record.key === null) {
@@ -67,7 +69,7 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
           }
           const newAgg = self.#aggregator(key, record.value as V, oldAgg)
           store.put(key, new ValueAndTimestamp(newAgg, timestamp), window.start)
-          context.forward(record.withKey(new Windowed(key, window)).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
+          forwarder.maybeForward(record.withKey(new Windowed(key, window)).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
         }
       }
     }

@@ -4,7 +4,7 @@ import type { Serde } from '../../serdes/serde.ts'
 import { Stores } from '../../state/stores.ts'
 import type { StoreBuilder } from '../../state/store-builder.ts'
 import type { StateStore } from '../../state/state-store.ts'
-import type { KeyValueBytesStoreSupplier, WindowBytesStoreSupplier } from '../../state/store-supplier.ts'
+import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from '../../state/store-supplier.ts'
 import type { Materialized } from '../materialized.ts'
 import type { InternalStreamsBuilder } from './graph.ts'
 
@@ -39,8 +39,11 @@ export function keyValueStoreBuilder<K, V> (mi: MaterializedInternal<K, V>, defa
 export function windowStoreBuilder<K, V> (mi: MaterializedInternal<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>, retentionMs: number, windowSizeMs: number): StoreBuilder<StateStore> {
   const supplier = (mi.materialized?.storeSupplier as WindowBytesStoreSupplier | undefined) ?? Stores.inMemoryWindowStore(mi.storeName, retentionMs, windowSizeMs, false)
   const b = Stores.timestampedWindowStoreBuilder(supplier, keySerde, valueSerde)
-  // Window-store caching is not implemented yet: windowed aggregates emit on every update (see docs/compatibility.md).
-  applyFlags(b as unknown as StoreBuilder<StateStore>, mi.materialized as Materialized<unknown, unknown> | undefined)
-  b.withCachingDisabled()
-  return b as unknown as StoreBuilder<StateStore>
+  return applyFlags(b as unknown as StoreBuilder<StateStore>, mi.materialized as Materialized<unknown, unknown> | undefined)
+}
+
+export function sessionStoreBuilder<K, V> (mi: MaterializedInternal<K, V>, keySerde: Serde<K>, valueSerde: Serde<V>, retentionMs: number): StoreBuilder<StateStore> {
+  const supplier = (mi.materialized?.storeSupplier as SessionBytesStoreSupplier | undefined) ?? Stores.inMemorySessionStore(mi.storeName, retentionMs)
+  const b = Stores.sessionStoreBuilder(supplier, keySerde, valueSerde)
+  return applyFlags(b as unknown as StoreBuilder<StateStore>, mi.materialized as Materialized<unknown, unknown> | undefined)
 }

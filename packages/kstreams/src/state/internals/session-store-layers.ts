@@ -5,6 +5,8 @@ import type { Serde } from '../../serdes/serde.ts'
 import type { SessionStore } from '../session-store.ts'
 import type { StateStore, StateStoreContext } from '../state-store.ts'
 import type { SessionBytesEntry, SessionBytesStore } from './bytes-store.ts'
+import type { CachedSessionStore } from './caching-session-store.ts'
+import type { RecordContext } from './internal-store-context.ts'
 import type { InternalStoreContext } from './internal-store-context.ts'
 import { isInternalContext } from './internal-store-context.ts'
 import { encodeSessionStoreKey } from './window-key-schema.ts'
@@ -64,6 +66,9 @@ export class ChangeLoggingSessionBytesStore extends WrappedStore<SessionBytesSto
   }
 }
 
+/** A cache flush of one session, typed: the new and old aggregates (`null` = none / removed). */
+export type SessionFlushListener<K, V> = (session: Windowed<K>, newValue: V | null, oldValue: V | null, context: RecordContext) => void
+
 export class MeteredSessionStore<K, V> extends WrappedStore<SessionBytesStore> implements SessionStore<K, V> {
   readonly #keySerde: Serde<K>
   readonly #valueSerde: Serde<V>
@@ -85,6 +90,21 @@ export class MeteredSessionStore<K, V> extends WrappedStore<SessionBytesStore> i
     const bytes = this.#keySerde.serialize(this.#topic, key)
     if (bytes === null) throw new TypeError(`store ${this.name}: key must not be null`)
     return bytes
+  }
+
+  #value (bytes: Buffer | null): V | null {
+    return bytes === null ? null : this.#valueSerde.deserialize(this.#topic, bytes)
+  }
+
+  /** Registers a typed listener for cache flushes; false when the stack has no cache. */
+  setFlushListener (listener: SessionFlushListener<K, V>, sendOldValues: boolean): boolean {
+    const cached = this.wrapped as unknown as Partial<CachedSessionStore>
+    if (typeof cached.setFlushListener !== 'function') return false
+    return cached.setFlushListener(
+      (key, start, end, newValue, oldValue, context) =>
+        listener(new Windowed(this.#keySerde.deserialize(this.#topic, key) as K, new Window(start, end)), this.#value(newValue), this.#value(oldValue), context),
+      sendOldValues
+    )
   }
 
   * #sessions (entries: Iterable<SessionBytesEntry>): Generator<KeyValue<Windowed<K>, V>> {

@@ -6,7 +6,8 @@ import type { StateStore, StateStoreContext } from '../state-store.ts'
 import type { TimestampedWindowStore } from '../window-store.ts'
 import type { ValueAndTimestamp } from '../value-and-timestamp.ts'
 import type { WindowBytesEntry, WindowBytesStore } from './bytes-store.ts'
-import type { InternalStoreContext } from './internal-store-context.ts'
+import type { CachedWindowStore } from './caching-window-store.ts'
+import type { InternalStoreContext, RecordContext } from './internal-store-context.ts'
 import { isInternalContext } from './internal-store-context.ts'
 import { timestampedRestoreContext } from './restore-conversion.ts'
 import { encodeWindowStoreKey } from './window-key-schema.ts'
@@ -75,6 +76,9 @@ export class ChangeLoggingWindowBytesStore extends WrappedStore<WindowBytesStore
   }
 }
 
+/** A cache flush of one window, typed: the new and old values (`null` = none / deleted). */
+export type WindowFlushListener<K, V> = (window: Windowed<K>, newValue: ValueAndTimestamp<V> | null, oldValue: ValueAndTimestamp<V> | null, context: RecordContext) => void
+
 export class MeteredWindowStore<K, V> extends WrappedStore<WindowBytesStore> implements TimestampedWindowStore<K, V> {
   readonly #keySerde: Serde<K>
   readonly #valueSerde: Serde<ValueAndTimestamp<V>>
@@ -102,6 +106,18 @@ export class MeteredWindowStore<K, V> extends WrappedStore<WindowBytesStore> imp
 
   #value (bytes: Buffer | undefined): ValueAndTimestamp<V> | null {
     return bytes === undefined ? null : this.#valueSerde.deserialize(this.#topic, bytes)
+  }
+
+  /** Registers a typed listener for cache flushes; false when the stack has no cache. */
+  setFlushListener (listener: WindowFlushListener<K, V>, sendOldValues: boolean): boolean {
+    const cached = this.wrapped as unknown as Partial<CachedWindowStore>
+    if (typeof cached.setFlushListener !== 'function') return false
+    const value = (bytes: Buffer | null): ValueAndTimestamp<V> | null => (bytes === null ? null : this.#valueSerde.deserialize(this.#topic, bytes))
+    return cached.setFlushListener(
+      (key, windowStart, newValue, oldValue, context) =>
+        listener(new Windowed(this.#keySerde.deserialize(this.#topic, key) as K, new Window(windowStart, windowStart + this.#windowSize)), value(newValue), value(oldValue), context),
+      sendOldValues
+    )
   }
 
   * #windowed (entries: Iterable<WindowBytesEntry>): Generator<KeyValue<Windowed<K>, ValueAndTimestamp<V>>> {
