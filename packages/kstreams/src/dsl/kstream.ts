@@ -2,9 +2,11 @@ import { StreamsError } from '../errors.ts'
 import type { KeyValue } from '../key-value.ts'
 import type { Serde } from '../serdes/serde.ts'
 import type { ProcessorSupplier } from '../processor/processor.ts'
-import { Consumed } from './consumed.ts'
-import type { FlatKeyValueMapper, ForeachAction, KeyValueMapper, Predicate, ValueMapper } from './functions.ts'
+import type { FlatKeyValueMapper, ForeachAction, KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './functions.ts'
 import { Grouped } from './grouped.ts'
+import { JoinWindows } from './join-windows.ts'
+import { Joined } from './joined.ts'
+import { StreamJoined } from './stream-joined.ts'
 import type { KGroupedStream } from './kgrouped-stream.ts'
 import type { KTable } from './ktable.ts'
 import { Materialized } from './materialized.ts'
@@ -30,8 +32,11 @@ import { keyValueStoreBuilder, materializedInternal } from './internals/material
 import { createRepartitionedSource } from './internals/repartition.ts'
 import { KGroupedStreamImpl } from './internals/kgrouped-stream-impl.ts'
 import { KTableImpl } from './internals/ktable-impl.ts'
-
-void Consumed
+import { kstreamKTableJoin } from './internals/kstream-ktable-join.ts'
+import { joinWindowStoreBuilder, kstreamJoinWindow, outerJoinStoreBuilder, StreamStreamJoin } from './internals/kstream-kstream-join.ts'
+import type { KTableValueGetterSupplier } from './internals/ktable-value-getter.ts'
+import { Stores } from '../state/stores.ts'
+import type { WindowBytesStoreSupplier } from '../state/store-supplier.ts'
 
 type AnySupplier = ProcessorSupplier<unknown, unknown, unknown, unknown>
 
@@ -51,6 +56,7 @@ export class KStream<K, V> {
   /** @internal */ readonly repartitionRequired: boolean
   /** @internal */ readonly graphNode: GraphNode
   /** @internal */ readonly builder: InternalStreamsBuilder
+  #repartitionNode: GraphNode | null = null
 
   /** @internal */
   constructor (name: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionRequired: boolean, graphNode: GraphNode, builder: InternalStreamsBuilder) {
@@ -181,6 +187,142 @@ export class KStream<K, V> {
     })
     this.builder.addGraphNode(parent, node)
     return new KTableImpl(name, keySerde, valueSerde, source, node, this.builder)
+  }
+
+  /**
+   * Joins each record with the table's current value for its key (inner: records without a table value are
+   * dropped; records with a null key or value are dropped and counted). With `windows`, joins with the other
+   * stream's records whose timestamps lie within the join window instead. A stream whose key was changed is
+   * first repartitioned (topic `<Joined/StreamJoined name, else the stream's name>-repartition`).
+   */
+  join<VO, VR> (table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>
+  join<VO, VR> (otherStream: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>
+  join<VO, VR> (other: KTable<K, VO> | KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, options?: Joined<K, V, VO> | JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+    return this.#join(other, joiner, options, streamJoined, false, false)
+  }
+
+  /**
+   * As `join`, but every record of this stream produces a result: the table value (or, windowed, the other
+   * stream's value) is `null` when there is none. A windowed left join emits a record without a match only once
+   * its window has closed (stream time > its timestamp + after + grace). A null-key record is joined with null.
+   */
+  leftJoin<VO, VR> (table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, joined?: Joined<K, V, VO>): KStream<K, VR>
+  leftJoin<VO, VR> (otherStream: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR>
+  leftJoin<VO, VR> (other: KTable<K, VO> | KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, options?: Joined<K, V, VO> | JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+    return this.#join(other, joiner as ValueJoiner<V, VO, VR>, options, streamJoined, true, false)
+  }
+
+  /** Windowed outer join: unmatched records of either stream are emitted joined with `null` once their window closes. */
+  outerJoin<VO, VR> (otherStream: KStream<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, windows: JoinWindows, streamJoined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+    return this.#join(otherStream, joiner as ValueJoiner<V, VO, VR>, windows, streamJoined, true, true)
+  }
+
+  #join<VO, VR> (other: KTable<K, VO> | KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, options: Joined<K, V, VO> | JoinWindows | undefined, streamJoined: StreamJoined<K, V, VO> | undefined, leftOuter: boolean, rightOuter: boolean): KStream<K, VR> {
+    if (other instanceof KStream) {
+      if (!(options instanceof JoinWindows)) throw new StreamsError('TOPOLOGY_INVALID', 'a stream-stream join needs JoinWindows')
+      return this.#streamStreamJoin(other, joiner, options, streamJoined ?? StreamJoined.with<K, V, VO>(), leftOuter, rightOuter)
+    }
+    if (options instanceof JoinWindows) throw new StreamsError('TOPOLOGY_INVALID', 'a stream-table join takes Joined, not JoinWindows')
+    const joined = options ?? Joined.with<K, V, VO>()
+    const stream = this.repartitionRequired ? this.#repartitionForJoin(joined.name ?? this.name, joined.keySerde, joined.valueSerde) : this
+    return stream.#streamTableJoin(other as KTableImpl<K, VO>, joiner, joined, leftOuter)
+  }
+
+  /** Writes this stream through a repartition topic so that it is partitioned by its (new) key before a join. */
+  #repartitionForJoin (repartitionName: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStream<K, V> {
+    const k = keySerde ?? this.keySerde
+    const v = valueSerde ?? this.valueSerde
+    // Names are allocated every time (index compatibility); the topic is shared by joins of the same stream.
+    const r = createRepartitionedSource(this.builder, k as Serde<unknown>, v as Serde<unknown>, repartitionName)
+    if (this.#repartitionNode === null || this.name !== repartitionName) {
+      this.#repartitionNode = r.node
+      this.builder.addGraphNode(this.graphNode, r.node)
+    }
+    return new KStream(this.#repartitionNode.nodeName, k, v, false, this.#repartitionNode, this.builder)
+  }
+
+  #streamTableJoin<VO, VR> (table: KTableImpl<K, VO>, joiner: ValueJoiner<V, VO, VR>, joined: Joined<K, V, VO>, leftJoin: boolean): KStream<K, VR> {
+    const name = this.builder.nameOrGenerate(joined.name, leftJoin ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-')
+    // Reading the table by key materializes a source table that had no store.
+    const getter = table.valueGetterSupplier() as KTableValueGetterSupplier<unknown, unknown>
+    const supplier = kstreamKTableJoin(getter, joiner as ValueJoiner<unknown, unknown, unknown>, leftJoin)
+    const node = new GraphNode(name, (b, parents) => {
+      b.addProcessor(name, supplier, parents)
+      for (const s of getter.storeNames()) b.connectProcessorAndStateStore(name, s)
+    })
+    this.builder.addGraphNode(this.graphNode, node)
+    return new KStream<K, VR>(name, joined.keySerde ?? this.keySerde, undefined, false, node, this.builder)
+  }
+
+  #streamStreamJoin<VO, VR> (otherStream: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, windows: JoinWindows, sj: StreamJoined<K, V, VO>, leftOuter: boolean, rightOuter: boolean): KStream<K, VR> {
+    const b = this.builder
+    const name = sj.name
+    const left = this.repartitionRequired ? this.#repartitionForJoin(name !== undefined ? `${name}-left` : this.name, sj.keySerde, sj.valueSerde) : this
+    const right = otherStream.repartitionRequired ? otherStream.#repartitionForJoin(name !== undefined ? `${name}-right` : otherStream.name, sj.keySerde, sj.otherValueSerde) : otherStream
+    const thisSuffix = rightOuter ? '-outer-this-join' : '-this-join'
+    const otherSuffix = leftOuter ? '-outer-other-join' : '-other-join'
+    const thisWindowedName = b.suffixOrGenerate(name, '-this-windowed', 'KSTREAM-WINDOWED-')
+    const otherWindowedName = b.suffixOrGenerate(name, '-other-windowed', 'KSTREAM-WINDOWED-')
+    const thisGenerated = b.newProcessorName(rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-')
+    const otherGenerated = b.newProcessorName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-')
+    const thisName = name !== undefined ? name + thisSuffix : thisGenerated
+    const otherName = name !== undefined ? name + otherSuffix : otherGenerated
+    const mergeName = b.suffixOrGenerate(name, '-merge', 'KSTREAM-MERGE-')
+
+    const size = windows.size()
+    const retention = size + windows.gracePeriodMs()
+    const checkSupplier = (s: WindowBytesStoreSupplier): WindowBytesStoreSupplier => {
+      if (!s.retainDuplicates) throw new StreamsError('TOPOLOGY_INVALID', 'The StoreSupplier must set retainDuplicates=true, found retainDuplicates=false')
+      if (s.retentionPeriod !== retention || s.windowSize !== size) {
+        throw new StreamsError('TOPOLOGY_INVALID', `Window settings mismatch. WindowBytesStoreSupplier ${s.name} (retention ${s.retentionPeriod}, window size ${s.windowSize}) must match the JoinWindows (size ${size}, retention ${retention})`)
+      }
+      return s
+    }
+    if (sj.thisStoreSupplier !== undefined && sj.otherStoreSupplier !== undefined && sj.thisStoreSupplier.name === sj.otherStoreSupplier.name) {
+      throw new StreamsError('TOPOLOGY_INVALID', 'Both StoreSuppliers have the same name.  StoreSuppliers must provide unique names')
+    }
+    const thisSupplier = sj.thisStoreSupplier !== undefined
+      ? checkSupplier(sj.thisStoreSupplier)
+      : Stores.inMemoryWindowStore(`${sj.storeName === undefined ? thisGenerated : sj.storeName + thisSuffix}-store`, retention, size, true)
+    const otherSupplier = sj.otherStoreSupplier !== undefined
+      ? checkSupplier(sj.otherStoreSupplier)
+      : Stores.inMemoryWindowStore(`${sj.storeName === undefined ? otherGenerated : sj.storeName + otherSuffix}-store`, retention, size, true)
+    let sharedName: string | undefined
+    if (leftOuter) {
+      const outerSuffix = rightOuter ? '-outer-shared-join' : '-left-shared-join'
+      if (sj.thisStoreSupplier !== undefined && sj.thisStoreSupplier.name !== '') sharedName = sj.thisStoreSupplier.name + outerSuffix
+      else if (sj.storeName !== undefined) sharedName = sj.storeName + outerSuffix
+      else sharedName = 'KSTREAM-OUTERSHARED-' + thisGenerated.slice((rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-').length)
+      sharedName += '-store'
+    }
+
+    const keySerde = sj.keySerde as Serde<unknown>
+    const valueSerde = sj.valueSerde as Serde<unknown>
+    const otherValueSerde = sj.otherValueSerde as Serde<unknown>
+    const thisStore = joinWindowStoreBuilder(thisSupplier, keySerde, valueSerde, sj.loggingEnabled, sj.topicConfig)
+    const otherStore = joinWindowStoreBuilder(otherSupplier, keySerde, otherValueSerde, sj.loggingEnabled, sj.topicConfig)
+    const sharedStore = sharedName === undefined ? undefined : outerJoinStoreBuilder(sharedName, keySerde, valueSerde, otherValueSerde, sj.loggingEnabled, sj.topicConfig)
+
+    const thisWindowedNode = new GraphNode(thisWindowedName, (tb, parents) => tb.addProcessor(thisWindowedName, kstreamJoinWindow(thisSupplier.name), parents))
+    b.addGraphNode(left.graphNode, thisWindowedNode)
+    const otherWindowedNode = new GraphNode(otherWindowedName, (tb, parents) => tb.addProcessor(otherWindowedName, kstreamJoinWindow(otherSupplier.name), parents))
+    b.addGraphNode(right.graphNode, otherWindowedNode)
+
+    const j = joiner as ValueJoiner<unknown, unknown, unknown>
+    const join = new StreamStreamJoin(windows.beforeMs, windows.afterMs)
+    const common = { beforeMs: windows.beforeMs, afterMs: windows.afterMs, graceMs: windows.gracePeriodMs(), sharedStoreName: sharedName }
+    const joinThis = join.side({ ...common, leftSide: true, otherStoreName: otherSupplier.name, outer: leftOuter, joiner: j })
+    const joinOther = join.side({ ...common, leftSide: false, otherStoreName: thisSupplier.name, outer: rightOuter, joiner: (v2, v1) => j(v1, v2) })
+    const node = new GraphNode(mergeName, (tb) => {
+      tb.addProcessor(thisName, joinThis, [thisWindowedName])
+      tb.addProcessor(otherName, joinOther, [otherWindowedName])
+      tb.addProcessor(mergeName, kstreamPassThrough(), [thisName, otherName])
+      tb.addStateStore(thisStore, [thisWindowedName, otherName])
+      tb.addStateStore(otherStore, [otherWindowedName, thisName])
+      if (sharedStore !== undefined) tb.addStateStore(sharedStore, [thisName, otherName])
+    })
+    b.addGraphNode([thisWindowedNode, otherWindowedNode], node)
+    return new KStream<K, VR>(mergeName, sj.keySerde, undefined, false, node, b)
   }
 
   groupByKey (grouped: Grouped<K, V> = Grouped.with(this.keySerde, this.valueSerde)): KGroupedStream<K, V> {

@@ -1,5 +1,5 @@
 import type { KeyValue } from '../key-value.ts'
-import type { KeyValueMapper, Predicate, ValueMapper } from './functions.ts'
+import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from './functions.ts'
 import type { Grouped } from './grouped.ts'
 import type { KGroupedTable } from './kgrouped-table.ts'
 import type { KStream } from './kstream.ts'
@@ -22,4 +22,18 @@ export interface KTable<K, V> {
   toStream (named?: Named): KStream<K, V>
   toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
   groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>
+  /**
+   * Inner join on equal keys: an update of either table is joined with the other table's current value; a
+   * deletion emits a tombstone when a result existed. Both tables must be co-partitioned. Tables that are not
+   * materialized are materialized as needed (sources), or read through their parents (filter, mapValues).
+   * The result is materialized only when `materialized` is given.
+   */
+  join<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>
+  join<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, materialized: Materialized<K, VR>): KTable<K, VR>
+  /** Left join: every update of this table produces a result; the other value is `null` when absent. */
+  leftJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>
+  leftJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, materialized: Materialized<K, VR>): KTable<K, VR>
+  /** Outer join: an update of either table produces a result; the missing side is `null`. */
+  outerJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>
+  outerJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, materialized: Materialized<K, VR>): KTable<K, VR>
 }

@@ -4,7 +4,7 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Consumed, Grouped, KeyValue, Materialized, Named, Produced, Repartitioned, Serdes, SessionWindows, SlidingWindows, StreamsBuilder, TimeWindows } from '../../src/index.ts'
+import { BufferConfig, Consumed, Grouped, JoinWindows, Joined, KeyValue, Materialized, Named, Produced, Repartitioned, Serdes, SessionWindows, SlidingWindows, StreamJoined, StreamsBuilder, Suppressed, TimeWindows } from '../../src/index.ts'
 import type { KStream, KTable, Serde } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
 import { fn, merger, reducer } from './catalog.ts'
@@ -175,6 +175,35 @@ function build (scenario: Json): { builder: StreamsBuilder, inputSerdes: Map<str
       case 'toStream':
         out = step.fn === undefined ? from.toStream(named(step)) : from.toStream(fn(step.fn), named(step))
         break
+      case 'join':
+      case 'leftJoin':
+      case 'outerJoin': {
+        const j = fn(step.fn)
+        if (step.table !== undefined) {
+          let joined = Joined.with(serde(step.key), serde(step.value), serde(step.otherValue))
+          if (step.name !== undefined) joined = joined.withName(step.name)
+          out = from[step.op](h.get(step.table), j, joined)
+        } else if (from.toStream !== undefined) {
+          const m = step.store === undefined ? undefined : withSerdes(Materialized.as(step.store), step)
+          out = m === undefined ? from[step.op](h.get(step.other), j, named(step)) : from[step.op](h.get(step.other), j, named(step), m)
+        } else {
+          const w = step.window
+          const base = w.graceMs === undefined ? JoinWindows.ofTimeDifferenceWithNoGrace(0) : JoinWindows.ofTimeDifferenceAndGrace(0, w.graceMs)
+          let sj = StreamJoined.with(serde(step.key), serde(step.value), serde(step.otherValue))
+          if (step.name !== undefined) sj = sj.withName(step.name)
+          if (step.store !== undefined) sj = sj.withStoreName(step.store)
+          out = from[step.op](h.get(step.other), j, base.before(w.beforeMs).after(w.afterMs), sj)
+        }
+        break
+      }
+      case 'suppress': {
+        let sup = step.until === 'windowCloses'
+          ? Suppressed.untilWindowCloses(BufferConfig.unbounded())
+          : Suppressed.untilTimeLimit(step.timeLimitMs, BufferConfig.unbounded())
+        if (step.name !== undefined) sup = sup.withName(step.name)
+        out = from.suppress(sup)
+        break
+      }
       case 'builder':
         if (step.name !== 'runningAverage') throw new Error(`unknown builder ${step.name}`)
         out = (from as KStream<bigint, number>)

@@ -1,12 +1,12 @@
 import type { KeyValue } from '../../key-value.ts'
 import type { Serde } from '../../serdes/serde.ts'
-import type { KeyValueMapper, Predicate, ValueMapper } from '../functions.ts'
+import type { KeyValueMapper, Predicate, ValueJoiner, ValueMapper } from '../functions.ts'
 import type { Grouped } from '../grouped.ts'
 import type { KGroupedTable } from '../kgrouped-table.ts'
 import { KStream } from '../kstream.ts'
 import type { KTable } from '../ktable.ts'
 import { Materialized } from '../materialized.ts'
-import type { Named } from '../named.ts'
+import { Named } from '../named.ts'
 import { GraphNode } from './graph.ts'
 import type { InternalStreamsBuilder } from './graph.ts'
 import type { Change } from './change.ts'
@@ -16,6 +16,10 @@ import { ktableRepartitionMap } from './ktable-repartition-map.ts'
 import { KTableTransformSupplier } from './ktable-transform.ts'
 import type { TableTransform } from './ktable-transform.ts'
 import { keyValueStoreBuilder, materializedInternal } from './materialize.ts'
+import { KTableKTableJoinMerger, KTableKTableJoinSupplier } from './ktable-ktable-join.ts'
+import type { TableJoinKind } from './ktable-ktable-join.ts'
+import { valueGetterSupplierOf } from './ktable-value-getter.ts'
+import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 import { KGroupedTableImpl } from './kgrouped-table-impl.ts'
 
 export class KTableImpl<K, V> implements KTable<K, V> {
@@ -81,6 +85,60 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     this.builder.addGraphNode(this.graphNode, node)
     const stream = new KStream<K, V>(name, this.keySerde, this.valueSerde, false, node, this.builder)
     return typeof a === 'function' ? stream.selectKey(a as KeyValueMapper<K, V, KR>) : stream
+  }
+
+  /** How joins read this table by key; a source table gets materialized by this, as in Kafka Streams. */
+  valueGetterSupplier (): KTableValueGetterSupplier<K, V> {
+    return valueGetterSupplierOf<K, V>(this.processorSupplier)
+  }
+
+  join<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.#doJoin(other, joiner, named, materialized, false, false)
+  }
+
+  leftJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.#doJoin(other, joiner as ValueJoiner<V, VO, VR>, named, materialized, true, false)
+  }
+
+  outerJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.#doJoin(other, joiner as ValueJoiner<V, VO, VR>, named, materialized, true, true)
+  }
+
+  #doJoin<VO, VR> (otherTable: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, namedOrMaterialized: Named | Materialized<K, VR> | undefined, materialized: Materialized<K, VR> | undefined, leftOuter: boolean, rightOuter: boolean): KTable<K, VR> {
+    const other = otherTable as KTableImpl<K, VO>
+    const named = namedOrMaterialized instanceof Named ? namedOrMaterialized : undefined
+    const m = namedOrMaterialized instanceof Materialized ? namedOrMaterialized : materialized
+    const b = this.builder
+    // Kafka Streams allocates the result store's name (burning an index when unnamed) before the processor names.
+    const mi = m === undefined ? undefined : materializedInternal(m, b, 'KTABLE-MERGE-')
+    const mergeName = b.nameOrGenerate(named?.name, 'KTABLE-MERGE-')
+    if (leftOuter) this.processorSupplier.enableSendingOldValues(true)
+    if (rightOuter) other.processorSupplier.enableSendingOldValues(true)
+    const thisGetter = this.valueGetterSupplier() as KTableValueGetterSupplier<unknown, unknown>
+    const otherGetter = other.valueGetterSupplier() as KTableValueGetterSupplier<unknown, unknown>
+    const thisKind: TableJoinKind = !leftOuter ? 'inner' : !rightOuter ? 'left' : 'outer'
+    const otherKind: TableJoinKind = !leftOuter ? 'inner' : !rightOuter ? 'right' : 'outer'
+    const j = joiner as ValueJoiner<unknown, unknown, unknown>
+    const joinThis = new KTableKTableJoinSupplier(thisKind, this.processorSupplier, other.processorSupplier, thisGetter, otherGetter, j)
+    const joinOther = new KTableKTableJoinSupplier(otherKind, other.processorSupplier, this.processorSupplier, otherGetter, thisGetter, (v2, v1) => j(v1, v2))
+    const thisName = b.suffixOrGenerate(named?.name, '-join-this', 'KTABLE-JOINTHIS-')
+    const otherName = b.suffixOrGenerate(named?.name, '-join-other', 'KTABLE-JOINOTHER-')
+    const keySerde = mi?.keySerde ?? this.keySerde
+    const valueSerde = mi?.valueSerde
+    // A Materialized always gives the join its own store, even without a name (it is just not queryable then).
+    const merger = new KTableKTableJoinMerger(joinThis, joinOther, mi?.storeName)
+    const thisSide = this.name
+    const otherSide = other.name
+    const node = new GraphNode(mergeName, (tb) => {
+      tb.addProcessor(thisName, joinThis.supplier, [thisSide])
+      tb.addProcessor(otherName, joinOther.supplier, [otherSide])
+      tb.addProcessor(mergeName, merger.supplier, [thisName, otherName])
+      for (const s of otherGetter.storeNames()) tb.connectProcessorAndStateStore(thisName, s)
+      for (const s of thisGetter.storeNames()) tb.connectProcessorAndStateStore(otherName, s)
+      if (mi !== undefined) tb.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [mergeName])
+    })
+    b.addGraphNode([this.graphNode, other.graphNode], node)
+    return new KTableImpl<K, VR>(mergeName, keySerde, valueSerde, merger, node, b)
   }
 
   groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {

@@ -1,4 +1,5 @@
 import type { ProcessorSupplier } from '../../processor/processor.ts'
+import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 
 /**
  * A processor supplier of a KTable operator. `enableSendingOldValues` asks it to forward old values too
@@ -9,4 +10,9 @@ export interface KTableProcessorSupplier {
   enableSendingOldValues (force: boolean): boolean
   /** Name of the store holding this table's values, when it is materialized. */
   readonly storeName: string | undefined
+  /**
+   * How to read this table's current value by key (Kafka Streams' `view()`). Optional: a table with a store
+   * (`storeName`) is read from it; sources, filters and mapValues provide their own (see ktable-value-getter.ts).
+   */
+  view? (): KTableValueGetterSupplier<unknown, unknown>
 }

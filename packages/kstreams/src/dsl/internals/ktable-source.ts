@@ -7,6 +7,8 @@ import type { TimestampedKeyValueStore } from '../../state/key-value-store.ts'
 import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import { Change } from './change.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
+import { materializedValueGetterSupplier } from './ktable-value-getter.ts'
+import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 import { TimestampedTupleForwarder } from './timestamped-tuple-forwarder.ts'
 
 export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
@@ -30,6 +32,12 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
 
   materialize (): void {
     this.#queryableName = this.allocatedStoreName
+  }
+
+  /** Reading a source table by key needs its store: asking for the view materializes it, as in Kafka Streams. */
+  view (): KTableValueGetterSupplier<unknown, unknown> {
+    this.materialize()
+    return materializedValueGetterSupplier(this.allocatedStoreName)
   }
 
   enableSendingOldValues (force: boolean): boolean {

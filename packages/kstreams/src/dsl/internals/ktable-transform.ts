@@ -6,6 +6,8 @@ import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import type { Predicate, ValueMapper } from '../functions.ts'
 import { Change } from './change.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
+import { mappedValueGetterSupplier, materializedValueGetterSupplier, valueGetterSupplierOf } from './ktable-value-getter.ts'
+import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 import { TimestampedTupleForwarder } from './timestamped-tuple-forwarder.ts'
 
 export type TableTransform<K, V, VR> =
@@ -31,6 +33,16 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
     }
     if (this.#parent.enableSendingOldValues(force)) this.#sendOldValues = true
     return this.#sendOldValues
+  }
+
+  /** Own store when materialized, else the parent's value recomputed (so only the parent needs a store). */
+  view (): KTableValueGetterSupplier<unknown, unknown> {
+    if (this.storeName !== undefined) return materializedValueGetterSupplier(this.storeName)
+    const parent = valueGetterSupplierOf<K, V>(this.#parent)
+    return mappedValueGetterSupplier<K, V, VR>(parent, (key, vt) => {
+      if (vt === null) return null
+      return ValueAndTimestamp.make(this.#compute(key, vt.value), vt.timestamp)
+    }) as KTableValueGetterSupplier<unknown, unknown>
   }
 
   #compute (key: K, value: V | null): VR | null {
