@@ -21,6 +21,7 @@ import { KTableImpl } from './ktable-impl.ts'
 import { keyValueStoreBuilder, materializedInternal, sessionStoreBuilder, windowStoreBuilder } from './materialize.ts'
 import type { MaterializedInternal } from './materialize.ts'
 import { createRepartitionedSource } from './repartition.ts'
+import { sessionWindowedSerde, timeWindowedSerde } from './windowed-serdes.ts'
 import type { StoreBuilder } from '../../state/store-builder.ts'
 import type { StateStore } from '../../state/state-store.ts'
 
@@ -127,9 +128,10 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     if (retention < w.sizeMs + w.graceMs) {
       throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than its window size plus the grace period. Got size=[${w.sizeMs}], grace=[${w.graceMs}], retention=[${retention}]`)
     }
-    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const keySerde = mi.keySerde ?? this.#agg.keySerde
     const supplier = new KStreamWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention, w.sizeMs), supplier, undefined, mi.valueSerde)
+    const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.sizeMs)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.sizeMs), supplier, tableKeySerde, mi.valueSerde)
   }
 
   count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
@@ -173,9 +175,10 @@ class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
     if (retention < 2 * w.timeDifferenceMs + w.graceMs) {
       throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than 2 * time difference plus the grace period. Got time difference=[${w.timeDifferenceMs}], grace=[${w.graceMs}], retention=[${retention}]`)
     }
-    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const keySerde = mi.keySerde ?? this.#agg.keySerde
     const supplier = new KStreamSlidingWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs), supplier, undefined, mi.valueSerde)
+    const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.timeDifferenceMs)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs), supplier, tableKeySerde, mi.valueSerde)
   }
 
   count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
@@ -218,9 +221,10 @@ class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<K, V> {
     if (retention < w.gapMs + w.graceMs) {
       throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the session store ${mi.storeName} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${w.gapMs}], grace=[${w.graceMs}], retention=[${retention}]`)
     }
-    const keySerde = (mi.keySerde ?? this.#agg.keySerde) as Serde<K>
+    const keySerde = mi.keySerde ?? this.#agg.keySerde
     const supplier = new KStreamSessionWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator, merger)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => sessionStoreBuilder(mi, keySerde, mi.valueSerde as Serde<VA>, retention), supplier, undefined, mi.valueSerde)
+    const tableKeySerde = keySerde === undefined ? undefined : sessionWindowedSerde(keySerde)
+    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => sessionStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention), supplier, tableKeySerde, mi.valueSerde)
   }
 
   count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
