@@ -5,6 +5,7 @@ import type { KGroupedTable } from './kgrouped-table.ts'
 import type { KStream } from './kstream.ts'
 import type { Materialized } from './materialized.ts'
 import type { Named } from './named.ts'
+import type { Suppressed } from './suppressed.ts'
 
 /**
  * A changelog stream seen as a table: one current value per key, as Kafka Streams' `KTable`. A `null` value is a
@@ -22,6 +23,12 @@ export interface KTable<K, V> {
   toStream (named?: Named): KStream<K, V>
   toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
   groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>
+  /**
+   * Holds updates back and emits them later: the final result of each window (`Suppressed.untilWindowCloses`,
+   * windowed tables only), or a key's latest update once its time limit passed (`Suppressed.untilTimeLimit`).
+   * Time is the stream time seen by this node, never wall-clock time.
+   */
+  suppress (suppressed: Suppressed): KTable<K, V>
   /**
    * Inner join on equal keys: an update of either table is joined with the other table's current value; a
    * deletion emits a tombstone when a result existed. Both tables must be co-partitioned. Tables that are not

@@ -29,6 +29,11 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
     this.#merger = merger
   }
 
+  /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
+  get windowCloseDelayMs (): number {
+    return this.#windows.gapMs + this.#windows.graceMs
+  }
+
   enableSendingOldValues (): boolean {
     this.#sendOldValues = true
     return true

@@ -33,6 +33,11 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
     this.#aggregator = aggregator
   }
 
+  /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
+  get windowCloseDelayMs (): number {
+    return this.#windows.graceMs
+  }
+
   enableSendingOldValues (): boolean {
     this.#sendOldValues = true
     return true

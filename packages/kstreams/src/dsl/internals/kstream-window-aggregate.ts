@@ -27,6 +27,11 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
     this.#aggregator = aggregator
   }
 
+  /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
+  get windowCloseDelayMs (): number {
+    return this.#windows.graceMs
+  }
+
   enableSendingOldValues (): boolean {
     this.#sendOldValues = true
     return true

@@ -19,8 +19,25 @@ import { keyValueStoreBuilder, materializedInternal } from './materialize.ts'
 import { KTableKTableJoinMerger, KTableKTableJoinSupplier } from './ktable-ktable-join.ts'
 import type { TableJoinKind } from './ktable-ktable-join.ts'
 import { valueGetterSupplierOf } from './ktable-value-getter.ts'
+import { KTableSuppressSupplier, suppressBufferBuilder } from './ktable-suppress.ts'
+import type { Suppressed } from '../suppressed.ts'
+import { StreamsError } from '../../errors.ts'
 import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 import { KGroupedTableImpl } from './kgrouped-table-impl.ts'
+
+// Which table operator each graph node holds, so suppress can find the windowed aggregation upstream.
+const suppliersByNode = new WeakMap<GraphNode, KTableProcessorSupplier>()
+
+/** The close delay of the nearest windowed aggregation upstream (Kafka Streams' findAndVerifyWindowGrace). */
+function windowCloseDelay (node: GraphNode, chain: string): number {
+  const here = chain === '' ? node.nodeName : `${node.nodeName}->${chain}`
+  if (node.parents.length === 0) {
+    throw new StreamsError('TOPOLOGY_INVALID', `Window close time is only defined for windowed computations. Got [${here}].`)
+  }
+  const delay = suppliersByNode.get(node)?.windowCloseDelayMs
+  if (delay !== undefined) return delay
+  return Math.min(...node.parents.map((p) => windowCloseDelay(p, here)))
+}
 
 export class KTableImpl<K, V> implements KTable<K, V> {
   readonly name: string
@@ -37,6 +54,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     this.processorSupplier = processorSupplier
     this.graphNode = graphNode
     this.builder = builder
+    suppliersByNode.set(graphNode, processorSupplier)
   }
 
   get queryableStoreName (): string | undefined {
@@ -85,6 +103,23 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     this.builder.addGraphNode(this.graphNode, node)
     const stream = new KStream<K, V>(name, this.keySerde, this.valueSerde, false, node, this.builder)
     return typeof a === 'function' ? stream.selectKey(a as KeyValueMapper<K, V, KR>) : stream
+  }
+
+  suppress (suppressed: Suppressed): KTable<K, V> {
+    const b = this.builder
+    // A given name burns no counter value here (unlike most operators), as in Kafka Streams.
+    const name = suppressed.name ?? b.newProcessorName('KTABLE-SUPPRESS-')
+    const durationMs = suppressed.kind === 'windowCloses' ? windowCloseDelay(this.graphNode, '') : suppressed.timeLimitMs
+    const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : b.newStoreName('KTABLE-SUPPRESS-')
+    const supplier = new KTableSuppressSupplier(this.processorSupplier, storeName, suppressed, durationMs)
+    const keySerde = this.keySerde as Serde<unknown> | undefined
+    const valueSerde = this.valueSerde as Serde<unknown> | undefined
+    const node = new GraphNode(name, (tb, parents) => {
+      tb.addProcessor(name, supplier.supplier, parents)
+      tb.addStateStore(suppressBufferBuilder(storeName, keySerde, valueSerde), [name])
+    })
+    b.addGraphNode(this.graphNode, node)
+    return new KTableImpl<K, V>(name, this.keySerde, this.valueSerde, supplier, node, b)
   }
 
   /** How joins read this table by key; a source table gets materialized by this, as in Kafka Streams. */

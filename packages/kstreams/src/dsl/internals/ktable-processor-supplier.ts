@@ -15,4 +15,9 @@ export interface KTableProcessorSupplier {
    * (`storeName`) is read from it; sources, filters and mapValues provide their own (see ktable-value-getter.ts).
    */
   view? (): KTableValueGetterSupplier<unknown, unknown>
+  /**
+   * Windowed aggregations only: how long after a window's end (as in its `Windowed` key) the window still takes
+   * records (grace; gap + grace for sessions). `suppress(untilWindowCloses)` waits this long.
+   */
+  readonly windowCloseDelayMs?: number
 }
