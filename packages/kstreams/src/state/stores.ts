@@ -10,6 +10,7 @@ import { CachingWindowStore } from './internals/caching-window-store.ts'
 import { ChangeLoggingKeyValueBytesStore } from './internals/change-logging-key-value-bytes-store.ts'
 import { MeteredKeyValueStore } from './internals/metered-key-value-store.ts'
 import { StoreBuilderImpl } from './internals/store-builder-impl.ts'
+import { persistentSession, persistentWindow } from './internals/suppliers.ts'
 import { ValueAndTimestampSerde } from './internals/value-and-timestamp-serde.ts'
 import { ChangeLoggingWindowBytesStore, MeteredWindowStore } from './internals/window-store-layers.ts'
 import { ChangeLoggingSessionBytesStore, MeteredSessionStore } from './internals/session-store-layers.ts'
@@ -64,6 +65,20 @@ export const Stores = {
       retainDuplicates,
       get: () => new InMemoryWindowBytesStore(name, retentionPeriodMs, windowSizeMs, retainDuplicates)
     }
+  },
+
+  /**
+   * A window store on LMDB under the task's state directory (Kafka Streams' segment layout), restored from its
+   * changelog. Use it for a windowed aggregation with `Materialized.as(Stores.persistentWindowStore(...))`; the
+   * retention must cover window size + grace (sliding windows: 2 * time difference + grace).
+   */
+  persistentWindowStore (name: string, retentionPeriodMs: number, windowSizeMs: number, retainDuplicates: boolean): WindowBytesStoreSupplier {
+    return persistentWindow(name, retentionPeriodMs, windowSizeMs, retainDuplicates)
+  },
+
+  /** A session store on LMDB under the task's state directory; the retention must cover gap + grace. */
+  persistentSessionStore (name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
+    return persistentSession(name, retentionPeriodMs)
   },
 
   inMemorySessionStore (name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
