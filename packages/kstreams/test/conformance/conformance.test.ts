@@ -8,7 +8,6 @@ import { BufferConfig, Consumed, Grouped, JoinWindows, Joined, KeyValue, Materia
 import type { KStream, KTable, Serde } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
 import { fn, merger, reducer } from './catalog.ts'
-import type { FnSpec } from './catalog.ts'
 
 const root = join(import.meta.dirname, '../../../../conformance')
 const compatibility = readFileSync(join(import.meta.dirname, '../../../../docs/compatibility.md'), 'utf8')
