@@ -11,8 +11,9 @@ import type { Windowed } from './windowed.ts'
  * A record that bridges two sessions merges them: the merged-away sessions are removed from the store and a
  * tombstone (`null` value) is emitted for each, then the merged session is emitted. Records with a `null` key,
  * and records whose session would end before stream time minus gap minus grace, are dropped and counted in the
- * task's `dropped-records-total` metric. Results carry the session end as their timestamp (without caching) and
- * no headers.
+ * task's `dropped-records-total` metric. Results carry the session end as their timestamp; without the record cache
+ * they carry no headers, with it (the default) the headers of the record that last wrote the session, and each
+ * session is emitted at most once per commit.
  */
 export interface SessionWindowedKStream<K, V> {
   /** Counts per session. Counts are `bigint` (Java `Long`). */

@@ -100,7 +100,7 @@ test('the merger sees the initial aggregate, then each merged session oldest fir
   assert.deepEqual(outputs(driver, Serdes.String()).at(-1), ['a@10/20', 'xyz', 20])
 })
 
-test('with the record cache, updates of one input record reach downstream once, at commit, with its timestamp', (t) => {
+test('with the record cache, updates of one input record reach downstream once, at commit, with its headers', (t) => {
   const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
     .flatMapValues((v) => [v, v])
     .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
@@ -110,11 +110,13 @@ test('with the record cache, updates of one input record reach downstream once, 
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 0)
-  input.pipeInput('a', 'x', 5)
-  assert.deepEqual(outputs(driver, Serdes.Long()), [
-    ['a@0/0', 2n, 0],
-    ['a@0/0', null, 5],
-    ['a@0/5', 4n, 5]
+  input.pipeInput('a', 'x', 5, [{ key: 'h', value: Buffer.from('v') }])
+  const records = driver.createOutputTopic('out', Serdes.String(), Serdes.Long()).readRecordsToList()
+  // Stamped with the session end, as without the cache, but carrying the writing record's headers.
+  assert.deepEqual(records.map((r) => [r.key, r.value, r.timestamp, r.headers.map((h) => h.key)]), [
+    ['a@0/0', 2n, 0, []],
+    ['a@0/0', null, 0, ['h']],
+    ['a@0/5', 4n, 5, ['h']]
   ])
   const sessions = [...driver.getSessionStore<string, bigint>('cached-sessions').all()].map((kv) => [show(kv.key), kv.value])
   assert.deepEqual(sessions, [['a@0/5', 4n]])

@@ -46,8 +46,8 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
     let store: SessionStore<K, VA>
     let task: StreamTask
     let context: ProcessorContext<unknown, unknown>
-    // With a cache, updates travel downstream when the cache flushes (timestamp and headers of the record that
-    // wrote them); without one, at once, stamped with the session end and without headers, as Kafka Streams does.
+    // With a cache, updates travel downstream when the cache flushes (with the headers of the record that wrote
+    // them); without one, at once and without headers, as Kafka Streams does. Either way stamped with the session end.
     let cached = false
     let observedStreamTime = -1
 
@@ -65,7 +65,7 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
         if (typeof metered.setFlushListener === 'function') {
           const nodeName = task.currentNodeName()
           cached = metered.setFlushListener((key, newValue, oldValue, rc) => {
-            task.forwardFrom(nodeName, new Record(key, new Change(newValue, oldValue), rc.timestamp, rc.headers))
+            task.forwardFrom(nodeName, new Record(key, new Change(newValue, oldValue), key.window.end, rc.headers))
           }, self.#sendOldValues)
         }
       },
