@@ -29,7 +29,8 @@ import {
 } from './internals/kstream-stateless.ts'
 import { KTableSourceSupplier } from './internals/ktable-source.ts'
 import { keyValueStoreBuilder, materializedInternal } from './internals/materialize.ts'
-import { createRepartitionedSource } from './internals/repartition.ts'
+import { createRepartitionedSource, repartitionNodes } from './internals/repartition.ts'
+import { markValueChanging } from './internals/optimizer.ts'
 import { KGroupedStreamImpl } from './internals/kgrouped-stream-impl.ts'
 import { KTableImpl } from './internals/ktable-impl.ts'
 import { kstreamKTableJoin } from './internals/kstream-ktable-join.ts'
@@ -102,7 +103,9 @@ export class KStream<K, V> {
 
   mapValues<VR> (mapper: ValueMapper<K, V, VR>, named?: Named): KStream<K, VR> {
     const name = nameOr(this.builder, named, 'KSTREAM-MAPVALUES-')
-    return this.#next(name, kstreamMapValues(mapper), this.keySerde, undefined, this.repartitionRequired)
+    const stream = this.#next<K, VR>(name, kstreamMapValues(mapper), this.keySerde, undefined, this.repartitionRequired)
+    markValueChanging(stream.graphNode)
+    return stream
   }
 
   flatMap<KR, VR> (mapper: FlatKeyValueMapper<K, V, KR, VR>, named?: Named): KStream<KR, VR> {
@@ -112,7 +115,9 @@ export class KStream<K, V> {
 
   flatMapValues<VR> (mapper: ValueMapper<K, V, Iterable<VR>>, named?: Named): KStream<K, VR> {
     const name = nameOr(this.builder, named, 'KSTREAM-FLATMAPVALUES-')
-    return this.#next(name, kstreamFlatMapValues(mapper), this.keySerde, undefined, this.repartitionRequired)
+    const stream = this.#next<K, VR>(name, kstreamFlatMapValues(mapper), this.keySerde, undefined, this.repartitionRequired)
+    markValueChanging(stream.graphNode)
+    return stream
   }
 
   peek (action: ForeachAction<K, V>, named?: Named): KStream<K, V> {
@@ -165,6 +170,9 @@ export class KStream<K, V> {
     const keySerde = repartitioned.keySerde ?? this.keySerde
     const valueSerde = repartitioned.valueSerde ?? this.valueSerde
     const r = createRepartitionedSource(this.builder, keySerde as Serde<unknown>, valueSerde as Serde<unknown>, name, repartitioned.partitioner as never, repartitioned.numberOfPartitions)
+    // An explicit repartition is never merged by topology.optimization (Kafka Streams' UnoptimizableRepartitionNode).
+    const info = repartitionNodes.get(r.node)
+    if (info !== undefined) info.optimizable = false
     this.builder.addGraphNode(this.graphNode, r.node)
     return new KStream(r.sourceName, keySerde, valueSerde, false, r.node, this.builder)
   }

@@ -8,6 +8,7 @@ import { GraphNode, InternalStreamsBuilder } from './internals/graph.ts'
 import { KTableImpl } from './internals/ktable-impl.ts'
 import { KTableSourceSupplier } from './internals/ktable-source.ts'
 import { keyValueStoreBuilder, materializedInternal } from './internals/materialize.ts'
+import { mergeRepartitionTopics, optimizationsOf } from './internals/optimizer.ts'
 
 /**
  * Entry point of the DSL, as Kafka Streams' `StreamsBuilder`: declare sources with `stream`/`table`, chain
@@ -42,10 +43,15 @@ export class StreamsBuilder {
     return new KTableImpl(tableName, keySerde, valueSerde, source, node, this.#internal)
   }
 
-  /** Writes the DSL graph into a topology. Calling it again returns the same topology. */
-  build (): Topology {
+  /**
+   * Writes the DSL graph into a topology. Calling it again returns the same topology. With
+   * `topology.optimization` = `all` (or a list containing `merge.repartition.topics`), the repartition topics below
+   * one key-changing operation are merged into one, as Kafka Streams' `build(props)` does.
+   */
+  build (config: { readonly 'topology.optimization'?: string } = {}): Topology {
     if (this.#built === null) {
       const builder = new InternalTopologyBuilder()
+      if (optimizationsOf(config['topology.optimization']).has('merge.repartition.topics')) mergeRepartitionTopics(this.#internal)
       this.#internal.buildInto(builder)
       this.#built = new Topology(builder)
     }

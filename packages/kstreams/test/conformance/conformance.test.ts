@@ -237,7 +237,7 @@ function run (scenario: Json): Json {
   let driver: TopologyTestDriver | undefined
   try {
     const { builder, inputSerdes } = build(scenario)
-    const topology = builder.build()
+    const topology = builder.build(scenario.config)
     driver = new TopologyTestDriver(topology, { 'application.id': 'conformance', ...scenario.config }, 0)
     const inputs = new Map<string, Json>()
     for (const input of scenario.inputs as Json[]) {

@@ -7,6 +7,18 @@ import { kstreamFilter } from './kstream-stateless.ts'
 
 export const REPARTITION_SUFFIX = '-repartition'
 
+/** What the optimizer needs to know about a repartition node (see optimizer.ts). */
+export interface RepartitionInfo {
+  readonly topic: string
+  readonly keySerde: Serde<unknown> | undefined
+  readonly valueSerde: Serde<unknown> | undefined
+  /** False for an explicit `KStream.repartition()`, which `topology.optimization` never merges. */
+  optimizable: boolean
+}
+
+/** Every repartition node created by createRepartitionedSource. */
+export const repartitionNodes = new WeakMap<GraphNode, RepartitionInfo>()
+
 export interface RepartitionSource {
   readonly node: GraphNode
   readonly sourceName: string
@@ -40,5 +52,6 @@ export function createRepartitionedSource (
     b.addSink(sinkName, topic, [filterName], keySerde, valueSerde, partitioner)
     b.addSource(sourceName, [topic], keySerde, valueSerde)
   })
+  repartitionNodes.set(node, { topic, keySerde, valueSerde, optimizable: true })
   return { node, sourceName, topic }
 }
