@@ -35,6 +35,7 @@ import { KGroupedStreamImpl } from './internals/kgrouped-stream-impl.ts'
 import { KTableImpl } from './internals/ktable-impl.ts'
 import { kstreamKTableJoin } from './internals/kstream-ktable-join.ts'
 import { joinWindowStoreBuilder, kstreamJoinWindow, outerJoinStoreBuilder, StreamStreamJoin } from './internals/kstream-kstream-join.ts'
+import { copartitionUpstreamSources } from './internals/ktable-value-getter.ts'
 import type { KTableValueGetterSupplier } from './internals/ktable-value-getter.ts'
 import { Stores } from '../state/stores.ts'
 import type { WindowBytesStoreSupplier } from '../state/store-supplier.ts'
@@ -257,6 +258,8 @@ export class KStream<K, V> {
     const node = new GraphNode(name, (b, parents) => {
       b.addProcessor(name, supplier, parents)
       for (const s of getter.storeNames()) b.connectProcessorAndStateStore(name, s)
+      // The table side: the processor that writes each store the join reads (its first user).
+      copartitionUpstreamSources(b, [name, ...getter.storeNames().flatMap((s) => b.stateFactories.get(s)?.users.slice(0, 1) ?? [])])
     })
     this.builder.addGraphNode(this.graphNode, node)
     return new KStream<K, VR>(name, joined.keySerde ?? this.keySerde, undefined, false, node, this.builder)
@@ -328,6 +331,7 @@ export class KStream<K, V> {
       tb.addStateStore(thisStore, [thisWindowedName, otherName])
       tb.addStateStore(otherStore, [otherWindowedName, thisName])
       if (sharedStore !== undefined) tb.addStateStore(sharedStore, [thisName, otherName])
+      copartitionUpstreamSources(tb, [thisName, otherName])
     })
     b.addGraphNode([thisWindowedNode, otherWindowedNode], node)
     return new KStream<K, VR>(mergeName, sj.keySerde, undefined, false, node, b)

@@ -98,3 +98,11 @@ test('join windows reject a negative interval', () => {
   assert.throws(() => JoinWindows.ofTimeDifferenceWithNoGrace(5).before(-6), { code: 'TOPOLOGY_INVALID' })
   assert.equal(JoinWindows.ofTimeDifferenceWithNoGrace(5).before(-5).size(), 0)
 })
+
+test('both joined streams are recorded as co-partitioned', () => {
+  const builder = new StreamsBuilder()
+  builder.stream('l', Consumed.with(S, S))
+    .join(builder.stream('r', Consumed.with(S, S)), concat, JoinWindows.ofTimeDifferenceWithNoGrace(5), StreamJoined.with(S, S, S))
+    .to('out', Produced.with(S, S))
+  assert.deepEqual(builder.build().internalBuilder.copartitionGroups, [['KSTREAM-SOURCE-0000000000', 'KSTREAM-SOURCE-0000000001']])
+})

@@ -87,3 +87,10 @@ test('a stream-table join rejects join windows', () => {
   const stream = builder.stream('s', Consumed.with(S, S))
   assert.throws(() => stream.join(table as never, joiner, JoinWindows.ofTimeDifferenceWithNoGrace(5) as never), { code: 'TOPOLOGY_INVALID' })
 })
+
+test('the stream (after its repartition) and the table are recorded as co-partitioned', () => {
+  const builder = new StreamsBuilder()
+  const table = builder.table('t', Consumed.with(S, S))
+  builder.stream('s', Consumed.with(S, S)).selectKey((_k, v) => v).join(table, joiner).to('out', Produced.with(S, S))
+  assert.deepEqual(builder.build().internalBuilder.copartitionGroups, [['KSTREAM-SOURCE-0000000001', 'KSTREAM-SOURCE-0000000007']])
+})

@@ -75,3 +75,9 @@ test('a null key is dropped and counted', (t) => {
   assert.equal(driver.metrics()['dropped-records-total'], 1)
   assert.deepEqual(driver.createOutputTopic('out', S, S).readRecordsToList(), [])
 })
+
+test('both joined tables are recorded as co-partitioned', () => {
+  const builder = new StreamsBuilder()
+  builder.table('l', Consumed.with(S, S)).join(builder.table('r', Consumed.with(S, S)), concat)
+  assert.deepEqual(builder.build().internalBuilder.copartitionGroups, [['KSTREAM-SOURCE-0000000001', 'KSTREAM-SOURCE-0000000004']])
+})

@@ -18,7 +18,7 @@ import type { TableTransform } from './ktable-transform.ts'
 import { keyValueStoreBuilder, materializedInternal } from './materialize.ts'
 import { KTableKTableJoinMerger, KTableKTableJoinSupplier } from './ktable-ktable-join.ts'
 import type { TableJoinKind } from './ktable-ktable-join.ts'
-import { valueGetterSupplierOf } from './ktable-value-getter.ts'
+import { copartitionUpstreamSources, valueGetterSupplierOf } from './ktable-value-getter.ts'
 import { KTableSuppressSupplier, suppressBufferBuilder } from './ktable-suppress.ts'
 import type { Suppressed } from '../suppressed.ts'
 import { StreamsError } from '../../errors.ts'
@@ -171,6 +171,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
       for (const s of otherGetter.storeNames()) tb.connectProcessorAndStateStore(thisName, s)
       for (const s of thisGetter.storeNames()) tb.connectProcessorAndStateStore(otherName, s)
       if (mi !== undefined) tb.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [mergeName])
+      copartitionUpstreamSources(tb, [thisName, otherName])
     })
     b.addGraphNode([this.graphNode, other.graphNode], node)
     return new KTableImpl<K, VR>(mergeName, keySerde, valueSerde, merger, node, b)

@@ -3,6 +3,7 @@
 // filter/mapValues recomputes its value from its parent's getter, so only the sources need a store.
 import { StreamsError } from '../../errors.ts'
 import type { ProcessorContext } from '../../processor/processor.ts'
+import type { InternalTopologyBuilder } from '../../processor/internals/internal-topology-builder.ts'
 import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import { Windowed } from '../windowed.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
@@ -85,4 +86,24 @@ export function unionStoreNames (...lists: string[][]): string[] {
   const out: string[] = []
   for (const list of lists) for (const s of list) if (!out.includes(s)) out.push(s)
   return out
+}
+
+/**
+ * Records that the sources feeding `processorNames` must be co-partitioned (a join reads both sides by key in one
+ * task), as Kafka Streams' ensureCopartitionWith. The runtime checks their partition counts.
+ */
+export function copartitionUpstreamSources (tb: InternalTopologyBuilder, processorNames: readonly string[]): void {
+  const sources: string[] = []
+  const seen = new Set<string>()
+  const stack = [...processorNames]
+  while (stack.length > 0) {
+    const name = stack.pop() as string
+    if (seen.has(name)) continue
+    seen.add(name)
+    const node = tb.nodeFactories.get(name)
+    if (node === undefined) continue
+    if (node.kind === 'source') sources.push(name)
+    else stack.push(...node.predecessors)
+  }
+  if (sources.length > 1) tb.copartitionSources(sources.sort())
 }
