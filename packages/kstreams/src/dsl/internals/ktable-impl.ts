@@ -116,7 +116,7 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     const valueSerde = this.valueSerde as Serde<unknown> | undefined
     const node = new GraphNode(name, (tb, parents) => {
       tb.addProcessor(name, supplier.supplier, parents)
-      tb.addStateStore(suppressBufferBuilder(storeName, keySerde, valueSerde), [name])
+      tb.addStateStore(suppressBufferBuilder(storeName, keySerde, valueSerde, suppressed), [name])
     })
     b.addGraphNode(this.graphNode, node)
     return new KTableImpl<K, V>(name, this.keySerde, this.valueSerde, supplier, node, b)

@@ -7,10 +7,12 @@ import type { Processor, ProcessorContext } from '../../processor/processor.ts'
 import { Record } from '../../processor/record.ts'
 import { taskOf } from '../../processor/internals/stream-task.ts'
 import type { Serde } from '../../serdes/serde.ts'
-import type { StateStore, StateStoreContext } from '../../state/state-store.ts'
+import type { Headers } from '../../processor/record.ts'
+import type { RestoreRecord, StateStore, StateStoreContext } from '../../state/state-store.ts'
 import type { StoreBuilder } from '../../state/store-builder.ts'
 import { StoreBuilderImpl } from '../../state/internals/store-builder-impl.ts'
-import type { RecordContext } from '../../state/internals/internal-store-context.ts'
+import { isInternalContext } from '../../state/internals/internal-store-context.ts'
+import type { InternalStoreContext, RecordContext } from '../../state/internals/internal-store-context.ts'
 import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import type { Suppressed } from '../suppressed.ts'
 import { Windowed } from '../windowed.ts'
@@ -56,7 +58,60 @@ function fallbackKeyBytes (key: unknown): Buffer {
   return Buffer.from(JSON.stringify(key) ?? '', 'utf8')
 }
 
-/** The suppress buffer: a task-local store (in memory, not restored after a restart; see docs/compatibility.md). */
+// Changelog value: [8 buffer time][8 timestamp][8 offset][4 partition][topic][headers][prior][old][new], where a
+// string or value is [4-byte length or -1 for null][bytes] and headers are [4-byte count] then (key, value) pairs.
+class Writer {
+  readonly parts: Buffer[] = []
+  long (n: number): void {
+    const b = Buffer.allocUnsafe(8)
+    b.writeBigInt64BE(BigInt(n))
+    this.parts.push(b)
+  }
+
+  int (n: number): void {
+    const b = Buffer.allocUnsafe(4)
+    b.writeInt32BE(n)
+    this.parts.push(b)
+  }
+
+  bytes (b: Buffer | null): void {
+    this.int(b === null ? -1 : b.length)
+    if (b !== null) this.parts.push(b)
+  }
+}
+
+class Reader {
+  #at = 0
+  readonly #b: Buffer
+  constructor (b: Buffer) {
+    this.#b = b
+  }
+
+  long (): number {
+    const n = Number(this.#b.readBigInt64BE(this.#at))
+    this.#at += 8
+    return n
+  }
+
+  int (): number {
+    const n = this.#b.readInt32BE(this.#at)
+    this.#at += 4
+    return n
+  }
+
+  bytes (): Buffer | null {
+    const len = this.int()
+    if (len < 0) return null
+    const out = this.#b.subarray(this.#at, this.#at + len)
+    this.#at += len
+    return out
+  }
+}
+
+/**
+ * The suppress buffer: a task-local in-memory store. With logging (the default) its changes go to a changelog at
+ * each flush and are restored from it, so buffered updates survive a restart; that needs key and value serdes.
+ */
 export class SuppressBuffer implements StateStore {
   readonly name: string
   readonly #keySerde: Serde<unknown> | undefined
@@ -66,11 +121,15 @@ export class SuppressBuffer implements StateStore {
   #bytes = 0
   #open = false
   #topic = ''
+  #context: InternalStoreContext | null = null
+  readonly #dirty = new Map<string, Buffer>()
+  readonly #logging: boolean
 
-  constructor (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined) {
+  constructor (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined, logging: boolean) {
     this.name = name
     this.#keySerde = keySerde
     this.#valueSerde = valueSerde
+    this.#logging = logging && keySerde !== undefined && valueSerde !== undefined
   }
 
   persistent (): boolean {
@@ -79,11 +138,90 @@ export class SuppressBuffer implements StateStore {
 
   init (context: StateStoreContext, root: StateStore): void {
     this.#topic = `${context.applicationId}-${this.name}-changelog`
-    context.register(root, () => {})
+    if (this.#logging && isInternalContext(context)) this.#context = context
+    context.register(root, (batch) => this.#restore(batch))
     this.#open = true
   }
 
-  flush (): void {}
+  flush (): void {
+    const ctx = this.#context
+    if (ctx === null) return
+    for (const [id, keyBytes] of this.#dirty) {
+      const entry = this.#index.get(id)
+      if (entry === undefined) {
+        const rc = ctx.recordContext()
+        ctx.logChange(this.name, keyBytes, null, rc.timestamp, rc.headers)
+      } else {
+        ctx.logChange(this.name, keyBytes, this.#encode(entry), entry.context.timestamp, entry.context.headers)
+      }
+    }
+    this.#dirty.clear()
+  }
+
+  #value (v: unknown): Buffer | null {
+    return v === null ? null : ((this.#valueSerde as Serde<unknown>).serialize(this.#topic, v) ?? null)
+  }
+
+  #encode (e: Buffered): Buffer {
+    const w = new Writer()
+    w.long(e.time)
+    w.long(e.context.timestamp)
+    w.long(e.context.offset)
+    w.int(e.context.partition)
+    w.bytes(Buffer.from(e.context.topic, 'utf8'))
+    w.int(e.context.headers.length)
+    for (const h of e.context.headers) {
+      w.bytes(Buffer.from(h.key, 'utf8'))
+      w.bytes(h.value)
+    }
+    w.bytes(this.#value(e.prior))
+    w.bytes(this.#value(e.change.oldValue))
+    w.bytes(this.#value(e.change.newValue))
+    return Buffer.concat(w.parts)
+  }
+
+  #restore (batch: readonly RestoreRecord[]): void {
+    const keySerde = this.#keySerde
+    const valueSerde = this.#valueSerde
+    if (keySerde === undefined || valueSerde === undefined) return
+    const value = (b: Buffer | null): unknown => (b === null ? null : valueSerde.deserialize(this.#topic, b))
+    for (const record of batch) {
+      const id = record.key.toString('latin1')
+      const previous = this.#index.get(id)
+      if (previous !== undefined) {
+        this.#index.delete(id)
+        this.#sorted.splice(this.#sorted.indexOf(previous), 1)
+        this.#bytes -= previous.size
+      }
+      if (record.value === null) continue
+      const r = new Reader(record.value)
+      const time = r.long()
+      const timestamp = r.long()
+      const offset = r.long()
+      const partition = r.int()
+      const topic = (r.bytes() as Buffer).toString('utf8')
+      const headers: Array<{ key: string, value: Buffer | null }> = []
+      for (let n = r.int(); n > 0; n--) headers.push({ key: (r.bytes() as Buffer).toString('utf8'), value: r.bytes() })
+      const prior = value(r.bytes())
+      const oldValue = value(r.bytes())
+      const newValue = value(r.bytes())
+      const key = keySerde.deserialize(this.#topic, record.key)
+      this.#insert(id, { time, keyBytes: Buffer.from(record.key), key, prior, change: new Change(newValue, oldValue), context: { timestamp, offset, partition, topic, headers: headers as Headers }, size: record.key.length + record.value.length })
+    }
+  }
+
+  #insert (id: string, entry: Buffered): void {
+    let lo = 0
+    let hi = this.#sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareEntries(this.#sorted[mid] as Buffered, entry) < 0) lo = mid + 1
+      else hi = mid
+    }
+    this.#sorted.splice(lo, 0, entry)
+    this.#index.set(id, entry)
+    this.#bytes += entry.size
+  }
 
   close (): void {
     this.#open = false
@@ -133,27 +271,22 @@ export class SuppressBuffer implements StateStore {
     }
     if (previous !== undefined) {
       this.#sorted[this.#sorted.indexOf(previous)] = entry
-      this.#bytes -= previous.size
+      this.#bytes += size - previous.size
+      this.#index.set(id, entry)
     } else {
-      let lo = 0
-      let hi = this.#sorted.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (compareEntries(this.#sorted[mid] as Buffered, entry) < 0) lo = mid + 1
-        else hi = mid
-      }
-      this.#sorted.splice(lo, 0, entry)
+      this.#insert(id, entry)
     }
-    this.#index.set(id, entry)
-    this.#bytes += size
+    if (this.#context !== null) this.#dirty.set(id, keyBytes)
   }
 
   /** Evicts entries in (time, key) order while `predicate` holds, handing each to `emit`. */
   evictWhile (predicate: () => boolean, emit: (key: unknown, change: Change<unknown>, context: RecordContext) => void): void {
     while (this.#sorted.length > 0 && predicate()) {
       const next = this.#sorted.shift() as Buffered
-      this.#index.delete(next.keyBytes.toString('latin1'))
+      const id = next.keyBytes.toString('latin1')
+      this.#index.delete(id)
       this.#bytes -= next.size
+      if (this.#context !== null) this.#dirty.set(id, next.keyBytes)
       emit(next.key, next.change, next.context)
     }
   }
@@ -165,9 +298,13 @@ export class SuppressBuffer implements StateStore {
   }
 }
 
-export function suppressBufferBuilder (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined): StoreBuilder<StateStore> {
-  const b = new StoreBuilderImpl<SuppressBuffer>(name, 'keyValue', () => new SuppressBuffer(name, keySerde, valueSerde))
-  return b.withLoggingDisabled() as unknown as StoreBuilder<StateStore>
+/** Logging follows the BufferConfig, but needs both serdes (a table without them cannot restore its buffer). */
+export function suppressBufferBuilder (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined, suppressed: Suppressed): StoreBuilder<StateStore> {
+  const config = suppressed.bufferConfig
+  const b = new StoreBuilderImpl<SuppressBuffer>(name, 'keyValue', (o) => new SuppressBuffer(name, keySerde, valueSerde, o.logging))
+  if (config.loggingEnabled && keySerde !== undefined && valueSerde !== undefined) b.withLoggingEnabled(config.topicConfig)
+  else b.withLoggingDisabled()
+  return b as unknown as StoreBuilder<StateStore>
 }
 
 export class KTableSuppressSupplier implements KTableProcessorSupplier {
