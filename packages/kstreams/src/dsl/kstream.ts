@@ -30,7 +30,7 @@ import {
 import { KTableSourceSupplier } from './internals/ktable-source.ts'
 import { keyValueStoreBuilder, materializedInternal } from './internals/materialize.ts'
 import { createRepartitionedSource, repartitionNodes } from './internals/repartition.ts'
-import { markValueChanging } from './internals/optimizer.ts'
+import { markMergeNode, markValueChanging } from './internals/optimizer.ts'
 import { KGroupedStreamImpl } from './internals/kgrouped-stream-impl.ts'
 import { KTableImpl } from './internals/ktable-impl.ts'
 import { kstreamKTableJoin } from './internals/kstream-ktable-join.ts'
@@ -147,6 +147,7 @@ export class KStream<K, V> {
     const name = nameOr(this.builder, named, 'KSTREAM-MERGE-')
     const node = new GraphNode(name, (b, parents) => b.addProcessor(name, kstreamPassThrough(), parents))
     this.builder.addGraphNode([this.graphNode, other.graphNode], node)
+    markMergeNode(node)
     return new KStream(name, undefined, undefined, this.repartitionRequired || other.repartitionRequired, node, this.builder)
   }
 

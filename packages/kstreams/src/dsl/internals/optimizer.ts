@@ -8,6 +8,12 @@ import type { GraphNode, InternalStreamsBuilder } from './graph.ts'
 import { createRepartitionedSource, repartitionNodes } from './repartition.ts'
 
 const valueChanging = new WeakSet<GraphNode>()
+const mergeNodes = new WeakSet<GraphNode>()
+
+/** Marks a `KStream.merge` node: repartitions below it are merged under it rather than under one input's key change. */
+export function markMergeNode (node: GraphNode): void {
+  mergeNodes.add(node)
+}
 
 /** Marks a node that changes values (mapValues, flatMapValues): a repartition after it is not merged across it. */
 export function markValueChanging (node: GraphNode): void {
@@ -74,10 +80,13 @@ export function mergeRepartitionTopics (builder: InternalStreamsBuilder): void {
     const changer = findUp(node, (n) => n.keyChangingOperation || valueChanging.has(n))
     const keyChanger = findUp(node, (n) => n.keyChangingOperation)
     if (changer === null || changer !== keyChanger) continue
-    let group = groups.get(keyChanger)
+    // Below a merge of re-keyed streams, the merged topic hangs off the merge node (Kafka Streams does the same).
+    const merge = findUp(node, (n) => mergeNodes.has(n))
+    const owner = merge !== null && findUp(merge, (n) => n === keyChanger) !== null ? merge : keyChanger
+    let group = groups.get(owner)
     if (group === undefined) {
       group = []
-      groups.set(keyChanger, group)
+      groups.set(owner, group)
     }
     group.push(node)
   }
