@@ -18,9 +18,14 @@ export interface DirtyEntry {
 export type DirtyEntryFlushListener = (entries: DirtyEntry[]) => void
 
 interface Node {
+  readonly id: string
   readonly key: Buffer
   entry: CacheEntry
   size: number
+  // LRU order as a doubly-linked list: `head` is the eldest entry. A Map's insertion order would also do, but
+  // evicting from its front gets slower as deleted slots pile up there.
+  prev: Node | null
+  next: Node | null
 }
 
 function entrySize (key: Buffer, entry: CacheEntry): number {
@@ -33,12 +38,33 @@ class NamedCache {
   readonly dirtyKeys = new Set<string>()
   sizeBytes = 0
   listener: DirtyEntryFlushListener | null = null
+  #head: Node | null = null
+  #tail: Node | null = null
+
+  #unlink (node: Node): void {
+    if (node.prev === null) this.#head = node.next
+    else node.prev.next = node.next
+    if (node.next === null) this.#tail = node.prev
+    else node.next.prev = node.prev
+    node.prev = null
+    node.next = null
+  }
+
+  #append (node: Node): void {
+    node.prev = this.#tail
+    node.next = null
+    if (this.#tail === null) this.#head = node
+    else this.#tail.next = node
+    this.#tail = node
+  }
 
   get (id: string): CacheEntry | undefined {
     const node = this.nodes.get(id)
     if (node === undefined) return undefined
-    this.nodes.delete(id)
-    this.nodes.set(id, node)
+    if (node !== this.#tail) {
+      this.#unlink(node)
+      this.#append(node)
+    }
     return node.entry
   }
 
@@ -48,11 +74,15 @@ class NamedCache {
       this.sizeBytes -= node.size
       node.entry = entry
       node.size = entrySize(key, entry)
-      this.nodes.delete(id)
+      if (node !== this.#tail) {
+        this.#unlink(node)
+        this.#append(node)
+      }
     } else {
-      node = { key, entry, size: entrySize(key, entry) }
+      node = { id, key, entry, size: entrySize(key, entry), prev: null, next: null }
+      this.nodes.set(id, node)
+      this.#append(node)
     }
-    this.nodes.set(id, node)
     if (entry.dirty) {
       this.dirtyKeys.delete(id)
       this.dirtyKeys.add(id)
@@ -64,17 +94,18 @@ class NamedCache {
     const node = this.nodes.get(id)
     if (node === undefined) return
     this.sizeBytes -= node.size
+    this.#unlink(node)
     this.nodes.delete(id)
     this.dirtyKeys.delete(id)
   }
 
   evict (): void {
-    const first = this.nodes.entries().next()
-    if (first.done === true) return
-    const [id, node] = first.value
-    this.sizeBytes -= node.size
-    this.nodes.delete(id)
-    if (node.entry.dirty) this.flush(id, node)
+    const eldest = this.#head
+    if (eldest === null) return
+    this.sizeBytes -= eldest.size
+    this.#unlink(eldest)
+    this.nodes.delete(eldest.id)
+    if (eldest.entry.dirty) this.flush(eldest.id, eldest)
   }
 
   flush (evictedId?: string, evicted?: Node): void {
