@@ -106,3 +106,20 @@ test('both joined streams are recorded as co-partitioned', () => {
     .to('out', Produced.with(S, S))
   assert.deepEqual(builder.build().internalBuilder.copartitionGroups, [['KSTREAM-SOURCE-0000000000', 'KSTREAM-SOURCE-0000000001']])
 })
+
+test('a record older than the window store retention is not stored, is counted as dropped, and still joins', (t) => {
+  const builder = new StreamsBuilder()
+  builder.stream('l', Consumed.with(S, S))
+    .join(builder.stream('r', Consumed.with(S, S)), concat, JoinWindows.ofTimeDifferenceWithNoGrace(5), StreamJoined.with(S, S, S))
+    .to('out', Produced.with(S, S))
+  const { driver, pipe, out } = driverFor(builder)
+  t.after(() => driver.close())
+  pipe('r', 'k', 'x', 81)
+  pipe('l', 'k', 'a', 100)
+  pipe('l', 'k', 'late', 80)
+  assert.equal(driver.metrics()['dropped-records-total'], 1)
+  assert.deepEqual(out(), [['k', 'late+x', 81]])
+  // The late left record was not kept: a right record in its window finds nothing.
+  pipe('r', 'k', 'y', 84)
+  assert.deepEqual(out(), [])
+})

@@ -50,7 +50,7 @@ export class JoinWindowStore<K, V> extends WrappedStore<WindowBytesStore> {
   put (key: K, value: V | null, timestamp: number): void {
     this.#observed = Math.max(this.#observed, timestamp)
     // The in-memory window store skips a record older than its retention; Kafka Streams counts it as dropped.
-    if (value !== null && timestamp <= this.#observed - this.wrapped.retentionPeriod) this.#task?.recordDropped()
+    if (timestamp <= this.#observed - this.wrapped.retentionPeriod) this.#task?.recordDropped()
     this.wrapped.put(this.#key(key), value === null ? null : this.#valueSerde.serialize(this.#topic, value), timestamp)
   }
 
