@@ -3,7 +3,7 @@
 import { KeyValue } from '../../src/index.ts'
 import type { Windowed } from '../../src/index.ts'
 
-type Fn = (...args: any[]) => any // eslint-disable-line @typescript-eslint/no-explicit-any
+type Fn = (...args: any[]) => any
 export type FnSpec = string | { name: string, arg?: unknown }
 
 function num (a: unknown, b: unknown): unknown {

@@ -12,7 +12,7 @@ import { fn, merger, reducer } from './catalog.ts'
 const root = join(import.meta.dirname, '../../../../conformance')
 const compatibility = readFileSync(join(import.meta.dirname, '../../../../docs/compatibility.md'), 'utf8')
 
-type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any
 
 const serdes: Record<string, () => Serde<unknown>> = {
   String: () => Serdes.String() as Serde<unknown>,

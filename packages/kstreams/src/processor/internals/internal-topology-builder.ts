@@ -31,7 +31,7 @@ export interface ProcessorNodeFactory {
   readonly kind: 'processor'
   readonly name: string
   readonly predecessors: readonly string[]
-  readonly supplier: ProcessorSupplier<any, any, any, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly supplier: ProcessorSupplier<any, any, any, any>
   readonly stores: string[]
 }
 
@@ -185,7 +185,7 @@ export class InternalTopologyBuilder {
 
   addProcessor (
     name: string,
-    supplier: ProcessorSupplier<any, any, any, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    supplier: ProcessorSupplier<any, any, any, any>,
     predecessors: readonly string[]
   ): void {
     this.#checkNewNode(name)
