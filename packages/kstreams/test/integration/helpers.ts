@@ -25,7 +25,10 @@ function required(name: string, hint: string): string {
 }
 
 export function bootstrap(): string {
-  return required('KAFKA_BOOTSTRAP', 'start a broker with infra/kafka.sh start and export KAFKA_BOOTSTRAP=127.0.0.1:9092')
+  return required(
+    'KAFKA_BOOTSTRAP',
+    'start a broker with infra/kafka.sh start and export KAFKA_BOOTSTRAP=127.0.0.1:9092'
+  )
 }
 
 export function registryUrl(): string {
@@ -77,7 +80,10 @@ export async function admin(t: TestContext): Promise<AdminClient> {
   return client
 }
 
-export async function producer(t: TestContext, properties: Record<string, string | number | boolean> = {}): Promise<ProducerClient> {
+export async function producer(
+  t: TestContext,
+  properties: Record<string, string | number | boolean> = {}
+): Promise<ProducerClient> {
   const client = await confluentClientProvider.createProducer({
     properties: { 'bootstrap.servers': bootstrap(), ...properties },
     logger: memoryLogger()
@@ -86,7 +92,10 @@ export async function producer(t: TestContext, properties: Record<string, string
   return client
 }
 
-export async function consumer(t: TestContext, properties: Record<string, string | number | boolean> = {}): Promise<ConsumerClient> {
+export async function consumer(
+  t: TestContext,
+  properties: Record<string, string | number | boolean> = {}
+): Promise<ConsumerClient> {
   const client = await confluentClientProvider.createConsumer({
     properties: { 'bootstrap.servers': bootstrap(), 'group.id': uniqueName('group'), ...properties },
     logger: memoryLogger()
@@ -96,7 +105,12 @@ export async function consumer(t: TestContext, properties: Record<string, string
 }
 
 /** Creates a topic owned by the test and deletes it afterwards. */
-export async function topic(t: TestContext, adminClient: AdminClient, partitions: number, prefix = 'topic'): Promise<string> {
+export async function topic(
+  t: TestContext,
+  adminClient: AdminClient,
+  partitions: number,
+  prefix = 'topic'
+): Promise<string> {
   const name = uniqueName(prefix)
   await adminClient.createTopics([{ topic: name, partitions, replicationFactor: 1 }])
   defer(t, () => adminClient.deleteTopics([name]))
@@ -110,7 +124,11 @@ export interface RunResult {
 }
 
 /** Runs a command to completion (bounded by `timeoutMs`), never rejecting: the caller asserts on the result. */
-export function run(cmd: string, args: readonly string[], options: ExecFileOptions & { timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  options: ExecFileOptions & { timeoutMs?: number } = {}
+): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
@@ -143,7 +161,11 @@ export function runKafkaTool(mainClass: string, args: readonly string[], timeout
 }
 
 /** Resolves when `check` returns true; rejects with `what` after `timeoutMs`. Polls, never sleeps blindly. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return

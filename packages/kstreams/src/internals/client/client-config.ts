@@ -181,7 +181,10 @@ const ALIASES: Record<string, readonly string[]> = {
  * Pulls the property name out of librdkafka's configuration errors (`No such configuration property: "x"`,
  * `Invalid value "v" for configuration property "x"`), spelt as in `properties` when the user used an alias.
  */
-export function settingFromConfigError(message: string, properties: Readonly<Record<string, unknown>> = {}): string | undefined {
+export function settingFromConfigError(
+  message: string,
+  properties: Readonly<Record<string, unknown>> = {}
+): string | undefined {
   const m = /configuration property[:\s]+"([^"]+)"/i.exec(message) ?? /property "([^"]+)"/i.exec(message)
   const name = m?.[1]
   if (name === undefined || name in properties) return name

@@ -78,6 +78,7 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const DEFAULT_ADMIN_TIMEOUT_MS = 30_000
 const DEFAULT_TXN_TIMEOUT_MS = 60_000
 const BROKER_DOWN_CODES = new Set([-195 /* transport */, -187 /* all brokers down */, -193 /* resolve */])
+const BROKER_DOWN_TEXT = /transport failure|broker connections are down|connection refused|failed to resolve/i
 
 interface Prepared {
   conf: Conf
@@ -121,11 +122,22 @@ function routeLogs(client: LogSource, p: Prepared, role: string): void {
     const level = logLevelOf(data)
     if (levelEnabled(p.logLevel, level)) safeLog(p.logger, level, p.scrub(data.message), { role, facility: data.fac })
   })
+  let last = ''
+  let lastAt = 0
   client.on('event.error', (err) => {
-    // Lost connections are retried by the client; they are worth a warning, not an error line per retry.
-    const level: LogLevel = BROKER_DOWN_CODES.has(err.code) ? 'warn' : 'error'
+    const level = errorLevelOf(err)
+    // The consumer repeats "all broker connections are down" on every poll while the cluster is away.
+    const now = Date.now()
+    if (err.message === last && now - lastAt < 10_000) return
+    last = err.message
+    lastAt = now
     if (levelEnabled(p.logLevel, level)) safeLog(p.logger, level, p.scrub(err.message), { role, code: err.code })
   })
+}
+
+// Lost connections are retried by the client; they are worth a warning, not an error line per retry.
+function errorLevelOf(err: { code: number; message: string }): LogLevel {
+  return BROKER_DOWN_CODES.has(err.code) || BROKER_DOWN_TEXT.test(err.message) ? 'warn' : 'error'
 }
 
 // librdkafka logs every failed broker connection at error severity (facility FAIL) although it keeps retrying; an
@@ -176,12 +188,12 @@ function connect(client: Rdkafka.Producer | Rdkafka.KafkaConsumer, p: Prepared):
   })
 }
 
-function callback<T = void>(what: string, details: { topic?: string } = {}) {
+function settle<T = void>(what: string, details: { topic?: string } = {}) {
   let resolve!: (value: T) => void
   let reject!: (err: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
+  const promise = new Promise<T>((_resolve, _reject) => {
+    resolve = _resolve
+    reject = _reject
   })
   const cb = (err: unknown, value?: T): void => {
     if (err) reject(clientError(what, err, details))
@@ -255,7 +267,7 @@ class ConfluentAdmin implements AdminClient {
 
   async listTopics(timeoutMs = DEFAULT_ADMIN_TIMEOUT_MS): Promise<string[]> {
     this.#open()
-    const { promise, cb } = callback<string[]>('listing topics')
+    const { promise, cb } = settle<string[]>('listing topics')
     this.#admin.listTopics({ timeout: timeoutMs }, cb)
     return promise
   }
@@ -376,15 +388,20 @@ class ConfluentProducer implements ProducerClient {
   async flush(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('flush')
     const deadline = Date.now() + timeoutMs
-    const { promise, cb } = callback('flushing the producer')
+    const { promise, cb } = settle('flushing the producer')
     this.#producer.flush(timeoutMs, cb)
     await promise
     if (this.#inFlight === 0) return
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#drained = this.#drained.filter((w) => w !== done)
-        reject(new KafkaClientError(`flushing the producer: ${this.#inFlight} delivery reports missing`, { code: -185 }))
-      }, Math.max(1, deadline - Date.now()))
+      const timer = setTimeout(
+        () => {
+          this.#drained = this.#drained.filter((w) => w !== done)
+          reject(
+            new KafkaClientError(`flushing the producer: ${this.#inFlight} delivery reports missing`, { code: -185 })
+          )
+        },
+        Math.max(1, deadline - Date.now())
+      )
       const done = (): void => {
         clearTimeout(timer)
         resolve()
@@ -395,14 +412,14 @@ class ConfluentProducer implements ProducerClient {
 
   async initTransactions(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('initTransactions')
-    const { promise, cb } = callback('initializing transactions')
+    const { promise, cb } = settle('initializing transactions')
     this.#producer.initTransactions(timeoutMs, cb)
     return promise
   }
 
   async beginTransaction(): Promise<void> {
     this.#open('beginTransaction')
-    const { promise, cb } = callback('beginning a transaction')
+    const { promise, cb } = settle('beginning a transaction')
     this.#producer.beginTransaction(cb)
     return promise
   }
@@ -419,7 +436,7 @@ class ConfluentProducer implements ProducerClient {
         new StreamsError('ILLEGAL_STATE', 'sendOffsetsToTransaction needs the groupMetadata() of a live consumer')
       )
     }
-    const { promise, cb } = callback('sending offsets to the transaction')
+    const { promise, cb } = settle('sending offsets to the transaction')
     this.#producer.sendOffsetsToTransaction(
       offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
       consumer,
@@ -431,14 +448,14 @@ class ConfluentProducer implements ProducerClient {
 
   async commitTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('commitTransaction')
-    const { promise, cb } = callback('committing the transaction')
+    const { promise, cb } = settle('committing the transaction')
     this.#producer.commitTransaction(timeoutMs, cb)
     return promise
   }
 
   async abortTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('abortTransaction')
-    const { promise, cb } = callback('aborting the transaction')
+    const { promise, cb } = settle('aborting the transaction')
     this.#producer.abortTransaction(timeoutMs, cb)
     return promise
   }
@@ -571,7 +588,7 @@ class ConfluentConsumer implements ConsumerClient {
 
   async committed(partitions: readonly TopicPartition[], timeoutMs = 10_000): Promise<TopicPartitionOffset[]> {
     this.#open('committed')
-    const { promise, cb } = callback<Rdkafka.TopicPartitionOffset[]>('fetching committed offsets')
+    const { promise, cb } = settle<Rdkafka.TopicPartitionOffset[]>('fetching committed offsets')
     this.#consumer.committed(partitions.map(tp), timeoutMs, cb)
     return promise.then((list) => list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })))
   }
@@ -586,8 +603,12 @@ class ConfluentConsumer implements ConsumerClient {
 
   async seek(position: TopicPartitionOffset, timeoutMs = 10_000): Promise<void> {
     this.#open('seek')
-    const { promise, cb } = callback(`seeking ${position.topic}-${position.partition}`, { topic: position.topic })
-    this.#consumer.seek({ topic: position.topic, partition: position.partition, offset: position.offset }, timeoutMs, cb)
+    const { promise, cb } = settle(`seeking ${position.topic}-${position.partition}`, { topic: position.topic })
+    this.#consumer.seek(
+      { topic: position.topic, partition: position.partition, offset: position.offset },
+      timeoutMs,
+      cb
+    )
     return promise
   }
 
@@ -597,7 +618,7 @@ class ConfluentConsumer implements ConsumerClient {
 
   async watermarks(partition: TopicPartition, timeoutMs = 10_000): Promise<{ low: number; high: number }> {
     this.#open('watermarks')
-    const { promise, cb } = callback<Rdkafka.WatermarkOffsets>(`watermarks of ${partition.topic}`, {
+    const { promise, cb } = settle<Rdkafka.WatermarkOffsets>(`watermarks of ${partition.topic}`, {
       topic: partition.topic
     })
     this.#consumer.queryWatermarkOffsets(partition.topic, partition.partition, timeoutMs, cb)
@@ -631,7 +652,7 @@ export const confluentClientProvider: KafkaClientProvider = {
         if (levelEnabled(p.logLevel, level)) safeLog(p.logger, level, p.scrub(data.message), { role: 'admin' })
       },
       'event.error': (err: Rdkafka.LibrdKafkaError) => {
-        const level: LogLevel = BROKER_DOWN_CODES.has(err.code) ? 'warn' : 'error'
+        const level = errorLevelOf(err)
         if (levelEnabled(p.logLevel, level)) safeLog(p.logger, level, p.scrub(err.message), { role: 'admin' })
       }
     }
@@ -668,12 +689,14 @@ export const confluentClientProvider: KafkaClientProvider = {
     }
     const p = prepare(options, { 'enable.auto.commit': false, 'auto.offset.reset': 'earliest' })
     const rd = loadNative()
-    let wrapper: ConfluentConsumer | undefined
+    // librdkafka takes the rebalance callback in the configuration, before the wrapper that handles it exists.
+    const ref: { wrapper?: ConfluentConsumer } = {}
     p.conf.rebalance_cb = ((err: Rdkafka.LibrdKafkaError | undefined, assignment: Rdkafka.TopicPartition[]) =>
-      wrapper?.onRebalance(err, assignment)) as Conf[string]
+      ref.wrapper?.onRebalance(err, assignment)) as Conf[string]
     const raw = construct(p, () => new rd.KafkaConsumer(p.conf as Rdkafka.ConsumerGlobalConfig) as NativeConsumer)
     routeLogs(raw, p, 'consumer')
-    wrapper = new ConfluentConsumer(raw, groupId, p.logger)
+    const wrapper = new ConfluentConsumer(raw, groupId, p.logger)
+    ref.wrapper = wrapper
     // consume(n) returns as soon as the first message is in plus whatever else is ready, not after the full timeout.
     raw.setDefaultIsTimeoutOnlyForFirstMessage(true)
     await connect(raw, p)
