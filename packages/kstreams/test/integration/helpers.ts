@@ -4,8 +4,10 @@ import { execFile, type ExecFileOptions } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import type { TestContext } from 'node:test'
 import { confluentClientProvider } from '../../src/internals/client/confluent-client.ts'
+import { parseJavaProperties } from '../../src/internals/client/client-config.ts'
 import type {
   AdminClient,
   ClientLogger,
@@ -22,6 +24,15 @@ function required(name: string, hint: string): string {
     throw new Error(`${name} is not set: run the suite with \`npm test\` (scripts/test.sh), or ${hint}`)
   }
   return value
+}
+
+/**
+ * Extra client properties for every client the tests create: the file named by KAFKA_CLIENT_CONFIG (a Java
+ * client.properties, e.g. Confluent Cloud's), so the same tests can run against a secured remote cluster.
+ */
+export function clientProperties(): Record<string, string> {
+  const file = process.env.KAFKA_CLIENT_CONFIG
+  return file === undefined || file === '' ? {} : parseJavaProperties(readFileSync(file, 'utf8'))
 }
 
 export function bootstrap(): string {
@@ -73,7 +84,7 @@ export function defer(t: TestContext, fn: () => unknown): void {
 
 export async function admin(t: TestContext): Promise<AdminClient> {
   const client = await confluentClientProvider.createAdmin({
-    properties: { 'bootstrap.servers': bootstrap() },
+    properties: { ...clientProperties(), 'bootstrap.servers': bootstrap() },
     logger: memoryLogger()
   })
   defer(t, () => client.close())
@@ -85,7 +96,7 @@ export async function producer(
   properties: Record<string, string | number | boolean> = {}
 ): Promise<ProducerClient> {
   const client = await confluentClientProvider.createProducer({
-    properties: { 'bootstrap.servers': bootstrap(), ...properties },
+    properties: { ...clientProperties(), 'bootstrap.servers': bootstrap(), ...properties },
     logger: memoryLogger()
   })
   defer(t, () => client.close())
@@ -97,7 +108,12 @@ export async function consumer(
   properties: Record<string, string | number | boolean> = {}
 ): Promise<ConsumerClient> {
   const client = await confluentClientProvider.createConsumer({
-    properties: { 'bootstrap.servers': bootstrap(), 'group.id': uniqueName('group'), ...properties },
+    properties: {
+      ...clientProperties(),
+      'bootstrap.servers': bootstrap(),
+      'group.id': uniqueName('group'),
+      ...properties
+    },
     logger: memoryLogger()
   })
   defer(t, () => client.close())
@@ -112,7 +128,9 @@ export async function topic(
   prefix = 'topic'
 ): Promise<string> {
   const name = uniqueName(prefix)
-  await adminClient.createTopics([{ topic: name, partitions, replicationFactor: 1 }])
+  // A managed cluster (Confluent Cloud) wants RF 3: KAFKA_REPLICATION_FACTOR=3.
+  const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1)
+  await adminClient.createTopics([{ topic: name, partitions, replicationFactor }])
   defer(t, () => adminClient.deleteTopics([name]))
   return name
 }

@@ -94,7 +94,8 @@ test('Long keys and Double values written by us read back exactly with Java Long
     '--formatter-property',
     'print.partition=true',
     '--formatter-property',
-    'key.separator=|'
+    'key.separator=|',
+    ...(process.env.KAFKA_CLIENT_CONFIG ? ['--consumer.config', process.env.KAFKA_CLIENT_CONFIG] : [])
   ])
   assert.equal(result.code, 0, `console consumer failed: ${result.stderr}`)
 

@@ -190,3 +190,20 @@ export function settingFromConfigError(
   if (name === undefined || name in properties) return name
   return ALIASES[name]?.find((alias) => alias in properties) ?? name
 }
+
+/**
+ * Parses a Java `.properties` file as Confluent Cloud's "client.properties" download: `key=value` or `key: value`
+ * lines, `#`/`!` comments, backslash line continuations. Values stay strings (librdkafka parses them).
+ */
+export function parseJavaProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = text.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.trim()
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue
+    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trim()
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line)
+    if (m) out[m[1]!] = m[2]!
+  }
+  return out
+}

@@ -625,6 +625,24 @@ class ConfluentConsumer implements ConsumerClient {
     return promise.then((w) => ({ low: w.lowOffset, high: w.highOffset }))
   }
 
+  positions(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    if (this.#closed || partitions.length === 0) return []
+    return this.#consumer
+      .position(partitions.map(tp))
+      .map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset ?? -1001 }))
+  }
+
+  cachedHighWatermark(partition: TopicPartition): number | undefined {
+    if (this.#closed) return undefined
+    try {
+      const high = this.#consumer.getWatermarkOffsets(partition.topic, partition.partition).highOffset
+      return typeof high === 'number' && high >= 0 ? high : undefined
+    } catch {
+      // Not assigned (any more) or not fetched yet.
+      return undefined
+    }
+  }
+
   groupMetadata(): ConsumerGroupMetadata {
     return this.#group
   }

@@ -2,4 +2,4 @@
 export type * from './kafka-client.ts'
 export { confluentClientProvider } from './confluent-client.ts'
 export { KafkaClientError } from './client-error.ts'
-export { parseBootstrapServers, redactProperties, isSecretSetting } from './client-config.ts'
+export { isSecretSetting, parseBootstrapServers, parseJavaProperties, redactProperties } from './client-config.ts'

@@ -189,6 +189,17 @@ export interface ConsumerClient {
   assignment(): TopicPartition[]
   /** Low and high watermark (the high one is the offset the next produced record will get). */
   watermarks(partition: TopicPartition, timeoutMs?: number): Promise<{ low: number; high: number }>
+  /**
+   * Fetch positions (next offset the consumer will return, past transaction markers) of assigned partitions, from
+   * the client's memory without a broker round trip; -1001 when not known yet. Optional: the runtime falls back to
+   * its own offsets when a client lacks it.
+   */
+  positions?(partitions: readonly TopicPartition[]): TopicPartitionOffset[]
+  /**
+   * The high watermark (LSO under read_committed) the client last saw in a fetch response for an assigned partition,
+   * without a broker round trip; undefined when no fetch has answered yet. Optional (used for lag metrics).
+   */
+  cachedHighWatermark?(partition: TopicPartition): number | undefined
   groupMetadata(): ConsumerGroupMetadata
   /** Leaves the group (revoking via the listener) and disconnects. Idempotent. */
   close(): Promise<void>

@@ -4,6 +4,7 @@ import { StreamsError } from '../../../src/errors.ts'
 import {
   isSecretSetting,
   parseBootstrapServers,
+  parseJavaProperties,
   redactProperties,
   secretScrubber,
   settingFromConfigError,
@@ -106,4 +107,24 @@ test("librdkafka's configuration errors name the property as the user spelt it",
     'acks'
   )
   assert.equal(settingFromConfigError('something else'), undefined)
+})
+
+test('client.properties files parse as Java properties', () => {
+  const text = [
+    '# Required connection configs for Kafka producer, consumer, and admin',
+    'bootstrap.servers=pkc-1.cloud:9092',
+    'security.protocol = SASL_SSL',
+    'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\',
+    "    username='KEY' password='SECRET';",
+    '! another comment',
+    'session.timeout.ms: 45000',
+    ''
+  ].join('\n')
+  assert.deepEqual(parseJavaProperties(text), {
+    'bootstrap.servers': 'pkc-1.cloud:9092',
+    'security.protocol': 'SASL_SSL',
+    'sasl.jaas.config':
+      "org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password='SECRET';",
+    'session.timeout.ms': '45000'
+  })
 })
