@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { StreamsError } from '../errors.ts'
 import type { KeyValue } from '../key-value.ts'
 import type { Topology } from '../processor/topology.ts'
@@ -7,10 +9,13 @@ import type { ReadOnlyKeyValueStore, TimestampedKeyValueStore, KeyValueStore } f
 import { KeyValueStoreFacade } from '../state/internals/store-facades.ts'
 import { confluentClientProvider } from '../internals/client/index.ts'
 import type { AdminClient, ClientLogger, ConsumerClient, KafkaClientProvider, ProducerClient } from '../internals/client/kafka-client.ts'
+import { InstanceDirectory } from './internals/instance-directory.ts'
+import type { StreamsMetadata } from './internals/instance-directory.ts'
 import { partitionForKey } from './internals/murmur2.ts'
 import { parseRuntimeConfig } from './internals/runtime-config.ts'
 import type { RuntimeConfig } from './internals/runtime-config.ts'
 import { StreamThread } from './internals/stream-thread.ts'
+import type { PartitionLag } from './internals/stream-thread.ts'
 import { planTopics } from './internals/topic-plan.ts'
 import type { TopicPlan } from './internals/topic-plan.ts'
 import type { StreamsConfig } from './streams-config.ts'
@@ -31,11 +36,19 @@ export interface KafkaStreamsOptions {
   readonly logger?: StreamsLogger
 }
 
+export type { StreamsMetadata, PartitionLag }
+
 /** Where a key lives: its partition and, when known, the `application.server` of the instance that owns it. */
 export interface KeyQueryMetadata {
   readonly partition: number
-  /** `host:port` of the owner when it is this instance, else undefined (routing across instances is TODO). */
+  /**
+   * `host:port` (`application.server`) of the instance whose task owns the key's partition, this one or another;
+   * undefined while no instance owns it (during a rebalance) or when `application.server` is not configured.
+   */
   readonly activeHost: string | undefined
+  /** Always empty: standby replicas are not supported (`num.standby.replicas` must be 0). */
+  readonly standbyHosts: readonly string[]
+  /** True when this instance owns the partition: `store(name).get(key)` answers locally. */
   readonly local: boolean
 }
 
@@ -49,6 +62,14 @@ export interface StreamsMetrics {
   readonly restoredRecordsTotal: number
   readonly restoringStores: number
   readonly droppedRecordsTotal: number
+  /** Fetched records skipped because their partition had moved or they were fetched twice (never processed). */
+  readonly staleRecordsSkippedTotal: number
+  /** Exactly-once: transactions aborted after a failed send or commit (state is then restored from changelogs). */
+  readonly abortedTransactionsTotal: number
+  /** Lag per assigned source partition (end offset − position), refreshed about once a second. */
+  readonly consumerLag: readonly PartitionLag[]
+  /** Sum of `consumerLag`. */
+  readonly consumerLagTotal: number
   readonly tasks: readonly string[]
 }
 
@@ -59,6 +80,18 @@ interface Preparable {
 const defaultLogger: StreamsLogger = {
   log: (level, message, fields) => {
     if (level === 'warn' || level === 'error') console.error(`[kstreams] ${level}: ${message}${fields === undefined ? '' : ' ' + JSON.stringify(fields)}`)
+  }
+}
+
+// State directories held by instances of this process; other processes are kept out by the lock file's pid.
+const lockedStateDirs = new Set<string>()
+
+function pidAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
@@ -84,7 +117,9 @@ export class KafkaStreams {
   readonly #config: RuntimeConfig
   readonly #provider: KafkaClientProvider
   readonly #logger: StreamsLogger
-  readonly #processId = randomUUID()
+  #processId: string = randomUUID()
+  #appDir = ''
+  #directory: InstanceDirectory | null = null
   #state: KafkaStreamsState = 'CREATED'
   #listener: StateListener | null = null
   #thread: StreamThread | null = null
@@ -143,6 +178,7 @@ export class KafkaStreams {
     this.#startedAt = Date.now()
     const cfg = this.#config
     try {
+      this.#lockStateDir()
       const logger = this.#clientLogger()
       const admin = await this.#provider.createAdmin({ properties: { ...cfg.common, ...cfg.admin }, logger })
       this.#clients.push(admin)
@@ -152,7 +188,11 @@ export class KafkaStreams {
       const counts = await admin.describePartitionCounts([...userTopics])
       const plan = planTopics(builder, cfg.applicationId, counts, cfg.replicationFactor)
       this.#plan = plan
-      await admin.createTopics(plan.internalTopics)
+      const metadataTopic = InstanceDirectory.topicFor(cfg.applicationId)
+      await admin.createTopics([
+        ...plan.internalTopics,
+        ...(cfg.applicationServer === undefined ? [] : [{ topic: metadataTopic, partitions: 1, replicationFactor: cfg.replicationFactor, configs: { 'cleanup.policy': 'compact' } }])
+      ])
       await this.#prepareSerdes()
       const eos = cfg.processingGuarantee === 'exactly_once_v2'
       const producer = await this.#provider.createProducer({
@@ -173,9 +213,23 @@ export class KafkaStreams {
         logger
       })
       this.#clients.push(consumer)
+      if (cfg.applicationServer !== undefined) {
+        // Instance discovery for interactive queries: a compacted topic keyed by process id, where each instance
+        // advertises its application.server and tasks after every rebalance and which every instance reads.
+        const metaProducer = await this.#provider.createProducer({ properties: { ...cfg.common, ...cfg.producer, 'linger.ms': 0 }, logger })
+        this.#clients.push(metaProducer)
+        const metaConsumer = await this.#provider.createConsumer({
+          properties: { ...cfg.common, ...cfg.consumer, 'group.id': `${cfg.applicationId}-metadata-${this.#processId}`, 'enable.auto.commit': false, 'isolation.level': 'read_uncommitted' },
+          logger
+        })
+        this.#clients.push(metaConsumer)
+        this.#directory = new InstanceDirectory(metadataTopic, this.#processId, cfg.applicationServer, plan, metaProducer, metaConsumer, (m) => this.#logger.log('warn', m))
+        await this.#directory.start()
+      }
       const thread = new StreamThread(cfg, builder, plan, consumer, producer, {
         onRebalanceStart: () => this.#setState('REBALANCING'),
         onRunning: () => this.#setState('RUNNING'),
+        onTasksChanged: (tasks) => this.#directory?.advertise(tasks),
         log: (level, message, fields) => this.#logger.log(level, message, fields),
         createRestoreConsumer: async () =>
           await this.#provider.createConsumer({
@@ -241,7 +295,45 @@ export class KafkaStreams {
     this.#setState('ERROR')
   }
 
+  /**
+   * Claims `state.dir/application.id` for this instance (two live instances on one directory would corrupt each
+   * other's stores) and reuses the process id kept there, so that a restarted instance has the same
+   * transactional.id and fences its crashed predecessor's open transaction at once instead of waiting for it to time out.
+   */
+  #lockStateDir (): void {
+    const dir = join(this.#config.stateDir, this.#config.applicationId)
+    mkdirSync(dir, { recursive: true })
+    const lock = join(dir, '.lock')
+    if (lockedStateDirs.has(dir)) throw new StreamsError('ILLEGAL_STATE', `state directory ${dir} is used by another KafkaStreams instance in this process; give each instance its own state.dir`, { setting: 'state.dir' })
+    let holder = NaN
+    try {
+      holder = Number(readFileSync(lock, 'utf8'))
+    } catch {}
+    if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
+      throw new StreamsError('ILLEGAL_STATE', `state directory ${dir} is locked by process ${holder}; give each instance its own state.dir`, { setting: 'state.dir' })
+    }
+    writeFileSync(lock, String(process.pid))
+    lockedStateDirs.add(dir)
+    this.#appDir = dir
+    const metaFile = join(dir, 'kafka-streams-process-metadata')
+    try {
+      const id = (JSON.parse(readFileSync(metaFile, 'utf8')) as { processId?: unknown }).processId
+      if (typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) this.#processId = id
+    } catch {}
+    writeFileSync(metaFile, JSON.stringify({ processId: this.#processId }))
+  }
+
+  #unlockStateDir (): void {
+    if (this.#appDir === '') return
+    rmSync(join(this.#appDir, '.lock'), { force: true })
+    lockedStateDirs.delete(this.#appDir)
+    this.#appDir = ''
+  }
+
   async #closeClients (): Promise<void> {
+    try {
+      await this.#directory?.close()
+    } catch {}
     const clients = this.#clients.reverse()
     this.#clients = []
     for (const c of clients) {
@@ -249,6 +341,7 @@ export class KafkaStreams {
         await c.close()
       } catch {}
     }
+    this.#unlockStateDir()
   }
 
   /**
@@ -319,7 +412,11 @@ export class KafkaStreams {
     }
   }
 
-  /** The partition of `key` in the store's changelog, and whether this instance owns it. */
+  /**
+   * Which instance owns `key` in `storeName`: the key's partition (murmur2 of the serialized key, as the default
+   * partitioner) and the `application.server` of the instance running that partition's task, found through the
+   * instances' advertisements (see {@link allMetadata}). A caller that is not `local` forwards the query to `activeHost`.
+   */
   queryMetadataForKey<K> (storeName: string, key: K, keySerializer: Serializer<K>): KeyQueryMetadata {
     const plan = this.#plan
     const sub = plan?.subtopologies.find((s) => s.stores.includes(storeName))
@@ -328,14 +425,37 @@ export class KafkaStreams {
     const bytes = keySerializer.serialize(topic, key)
     if (bytes === null) throw new StreamsError('SERIALIZATION', 'key must not be null')
     const partition = partitionForKey(bytes, plan.tasksPerSubtopology.get(sub.id) ?? 1)
-    const local = this.#thread?.tasks.has(`${sub.id}_${partition}`) ?? false
-    return { partition, local, activeHost: local ? this.#config.applicationServer : undefined }
+    const taskId = `${sub.id}_${partition}`
+    const local = this.#thread?.tasks.has(taskId) ?? false
+    const activeHost = local ? this.#config.applicationServer : this.#directory?.ownerOf(taskId)?.host
+    return { partition, local, activeHost, standbyHosts: [] }
+  }
+
+  /**
+   * Every instance of the application known to own tasks (this one included), with its `application.server`, stores
+   * and source partitions, as Kafka Streams' `metadataForAllStreamsClients()`. Needs `application.server`; without it
+   * only this instance is listed. Instances learn about each other through the compacted topic
+   * `<application.id>-kstreams-metadata`; an instance that crashed is dropped once its tasks are claimed by others.
+   */
+  allMetadata (): StreamsMetadata[] {
+    const own = [...(this.#thread?.tasks.keys() ?? [])]
+    if (this.#directory !== null) return this.#directory.allMetadata(own)
+    const plan = this.#plan
+    if (plan === null) return []
+    return [InstanceDirectory.describe(this.#processId, this.#config.applicationServer, own, plan)]
+  }
+
+  /** The instances whose tasks hold a part of `storeName` (Kafka Streams' `streamsMetadataForStore`). */
+  allMetadataForStore (storeName: string): StreamsMetadata[] {
+    if (!this.#topology.internalBuilder.stateFactories.has(storeName)) throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
+    return this.allMetadata().filter((m) => m.stateStoreNames.includes(storeName))
   }
 
   /** Engine metrics as a plain object (for /metrics endpoints). */
   metrics (): StreamsMetrics {
     const m = this.#thread?.metrics
     const tasks = this.#thread === null ? [] : [...this.#thread.tasks.keys()]
+    const lag = this.#thread?.lag ?? []
     let dropped = 0
     for (const t of this.#thread?.tasks.values() ?? []) dropped += t.droppedRecords.total
     const seconds = Math.max(0.001, (Date.now() - this.#startedAt) / 1000)
@@ -349,6 +469,10 @@ export class KafkaStreams {
       restoredRecordsTotal: m?.restoredRecords ?? 0,
       restoringStores: m?.restoring ?? 0,
       droppedRecordsTotal: dropped,
+      staleRecordsSkippedTotal: m?.staleRecordsSkipped ?? 0,
+      abortedTransactionsTotal: m?.abortedTransactions ?? 0,
+      consumerLag: lag,
+      consumerLagTotal: lag.reduce((n, l) => n + l.lag, 0),
       tasks
     }
   }

@@ -1,13 +1,25 @@
 // The processing loop of one KafkaStreams instance: poll, hand records to their tasks, process, commit.
 // Tasks are created on assignment and restored from their changelogs before they see a record; on revocation they
 // are committed (or, under exactly-once, their transaction committed) and closed.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+//
+// The client runs rebalance callbacks asynchronously, between and during consume() calls. Every step that touches
+// tasks, the transaction or offsets (a batch, a rebalance step, a commit, shutdown) therefore runs under one lock, so
+// a revocation can never commit halfway through a batch or race a transaction commit, and a partition's records are
+// handed to its task only after the task was restored.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { StreamsError } from '../../errors.ts'
 import type { InternalTopologyBuilder } from '../../processor/internals/internal-topology-builder.ts'
 import { StreamTask } from '../../processor/internals/stream-task.ts'
 import type { Headers } from '../../processor/record.ts'
-import type { ConsumedRecord, ConsumerClient, DeliveryReport, ProducerClient, TopicPartition, TopicPartitionOffset } from '../../internals/client/kafka-client.ts'
+import type {
+  ConsumedRecord,
+  ConsumerClient,
+  DeliveryCallback,
+  ProducerClient,
+  TopicPartition,
+  TopicPartitionOffset
+} from '../../internals/client/kafka-client.ts'
 import type { RuntimeConfig } from './runtime-config.ts'
 import type { TopicPlan } from './topic-plan.ts'
 
@@ -18,12 +30,27 @@ export interface ThreadMetrics {
   commitLatencyMsMax: number
   restoredRecords: number
   restoring: number
-  droppedRecords: number
+  /** Records fetched for a partition this instance no longer (or not yet again) owns, or already seen: not processed. */
+  staleRecordsSkipped: number
+  /** Exactly-once: transactions aborted after a failed send or commit, each followed by a restore. */
+  abortedTransactions: number
+}
+
+export interface PartitionLag {
+  readonly topic: string
+  readonly partition: number
+  /** Next offset the instance will process (its consumer position). */
+  readonly position: number
+  /** High watermark (last stable offset under read_committed) seen in the latest fetch. */
+  readonly endOffset: number
+  readonly lag: number
 }
 
 export interface ThreadHooks {
   onRebalanceStart (): void
   onRunning (): void
+  /** Called after every assignment change with the task ids now owned (for instance discovery). */
+  onTasksChanged (taskIds: readonly string[]): void
   log (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
   /** A consumer with manual assignment, for reading changelogs during restoration. */
   createRestoreConsumer (): Promise<ConsumerClient>
@@ -38,7 +65,25 @@ interface PendingSend {
   readonly timestamp: number
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+interface OwnedPartition {
+  readonly topic: string
+  readonly partition: number
+  readonly task: StreamTask
+  /** Lowest offset still to be handed to the task: earlier ones are stale fetches or were already processed. */
+  next: number
+}
+
+interface RestoreWork {
+  readonly task: StreamTask
+  readonly topic: string
+  readonly restore: (batch: Array<{ key: Buffer, value: Buffer | null, timestamp: number }>) => void
+  readonly from: number
+}
+
+const LAG_REFRESH_MS = 1000
+const RESTORE_TIMEOUT_MS = 300_000
+const OFFSET_BEGINNING = -2
+const noop = (): void => {}
 
 export class StreamThread {
   readonly #config: RuntimeConfig
@@ -48,27 +93,36 @@ export class StreamThread {
   readonly #producer: ProducerClient
   readonly #hooks: ThreadHooks
   readonly #eos: boolean
+  readonly #changelogTopics: Set<string>
   readonly tasks = new Map<string, StreamTask>()
-  /** Input partition → task. */
-  readonly #taskByPartition = new Map<string, StreamTask>()
-  /** Input partitions whose task is still restoring: records wait here. */
-  readonly #pending = new Map<string, ConsumedRecord[]>()
-  readonly metrics: ThreadMetrics = { recordsProcessed: 0, commits: 0, commitLatencyMsTotal: 0, commitLatencyMsMax: 0, restoredRecords: 0, restoring: 0, droppedRecords: 0 }
-  /** Latest produced offset per changelog partition (for checkpoints). */
-  readonly #changelogOffsets = new Map<string, number>()
+  /** Source topic → owned partitions by partition number. */
+  readonly #owned = new Map<string, Array<OwnedPartition | undefined>>()
+  readonly metrics: ThreadMetrics = {
+    recordsProcessed: 0,
+    commits: 0,
+    commitLatencyMsTotal: 0,
+    commitLatencyMsMax: 0,
+    restoredRecords: 0,
+    restoring: 0,
+    staleRecordsSkipped: 0,
+    abortedTransactions: 0
+  }
+
+  /** Consumer lag per assigned source partition, refreshed about once a second from the client's memory. */
+  lag: readonly PartitionLag[] = []
+  /** Latest acknowledged offset per changelog topic, by partition (for checkpoints). */
+  readonly #changelogOffsets = new Map<string, number[]>()
   #sendError: Error | null = null
+  #fatal: unknown = null
   #overflow: PendingSend[] = []
   #running = false
   #inTransaction = false
   #lastCommit = Date.now()
-  #rebalance: Promise<void> = Promise.resolve()
-  readonly #onDelivery = (error: Error | null, report: DeliveryReport | null): void => {
-    if (error !== null) {
-      this.#sendError ??= error
-      return
-    }
-    if (report !== null && report.topic.endsWith('-changelog')) this.#changelogOffsets.set(key(report.topic, report.partition), report.offset)
-  }
+  #lastLag = 0
+  #lock: Promise<void> = Promise.resolve()
+  // Delivery reports of records sent before an abort belong to an earlier epoch and are ignored.
+  #epoch = 0
+  #onDelivery: DeliveryCallback
 
   constructor (config: RuntimeConfig, builder: InternalTopologyBuilder, plan: TopicPlan, consumer: ConsumerClient, producer: ProducerClient, hooks: ThreadHooks) {
     this.#config = config
@@ -78,6 +132,31 @@ export class StreamThread {
     this.#producer = producer
     this.#hooks = hooks
     this.#eos = config.processingGuarantee === 'exactly_once_v2'
+    this.#changelogTopics = new Set(plan.internalTopics.filter((t) => t.topic.endsWith('-changelog')).map((t) => t.topic))
+    this.#onDelivery = this.#deliveryCallback()
+  }
+
+  #deliveryCallback (): DeliveryCallback {
+    const epoch = this.#epoch
+    return (error, report) => {
+      if (epoch !== this.#epoch) return
+      if (error !== null) {
+        this.#sendError ??= error
+        return
+      }
+      if (report !== null && this.#changelogTopics.has(report.topic)) {
+        let offsets = this.#changelogOffsets.get(report.topic)
+        if (offsets === undefined) this.#changelogOffsets.set(report.topic, (offsets = []))
+        offsets[report.partition] = report.offset
+      }
+    }
+  }
+
+  /** Runs `fn` when no other batch, rebalance step, commit or shutdown is running. */
+  #exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const result = this.#lock.then(fn)
+    this.#lock = result.then(noop, noop)
+    return result
   }
 
   // ---- sending -------------------------------------------------------------------------------------------
@@ -113,6 +192,10 @@ export class StreamThread {
     return join(this.#config.stateDir, this.#config.applicationId, taskId)
   }
 
+  #checkpointFile (taskId: string): string {
+    return join(this.#taskDir(taskId), '.checkpoint')
+  }
+
   #createTask (subtopology: number, partition: number): StreamTask {
     const taskId = `${subtopology}_${partition}`
     const existing = this.tasks.get(taskId)
@@ -120,6 +203,9 @@ export class StreamThread {
     const sub = this.#plan.subtopologies.find((s) => s.id === subtopology)
     if (sub === undefined) throw new StreamsError('ILLEGAL_STATE', `unknown sub-topology ${subtopology}`)
     const stateDir = this.#taskDir(taskId)
+    // Under exactly-once, local state without a checkpoint (a crash, an abort) may hold uncommitted writes that the
+    // changelog never got: it is wiped and rebuilt from the changelog, as Kafka Streams does for a corrupted task.
+    if (this.#eos && !existsSync(this.#checkpointFile(taskId))) rmSync(stateDir, { recursive: true, force: true })
     mkdirSync(stateDir, { recursive: true })
     const appId = this.#config.applicationId
     const task = new StreamTask({
@@ -144,20 +230,16 @@ export class StreamThread {
     return task
   }
 
-  #checkpointFile (task: StreamTask): string {
-    return join(this.#taskDir(task.taskId), '.checkpoint')
-  }
-
-  /** Reads each store's changelog partition from its checkpoint (or the start) to the end and replays it. */
+  /** Reads each store's changelog partition from its checkpoint (or the start) to its end and replays it. */
   async #restore (tasks: StreamTask[]): Promise<void> {
-    const work: Array<{ task: StreamTask, topic: string, restore: (b: Array<{ key: Buffer, value: Buffer | null, timestamp: number }>) => void, from: number }> = []
+    const work: RestoreWork[] = []
     for (const task of tasks) {
       let checkpoint: Record<string, number> = {}
       try {
-        checkpoint = JSON.parse(readFileSync(this.#checkpointFile(task), 'utf8')) as Record<string, number>
+        checkpoint = JSON.parse(readFileSync(this.#checkpointFile(task.taskId), 'utf8')) as Record<string, number>
       } catch {}
-      // Under exactly-once the checkpoint is only valid for a clean shutdown; a crash must replay everything.
-      rmSync(this.#checkpointFile(task), { force: true })
+      // A checkpoint is valid for one start only: while the task runs the store moves past it.
+      rmSync(this.#checkpointFile(task.taskId), { force: true })
       for (const { store, restore } of task.registeredStores()) {
         const factory = this.#builder.stateFactories.get(store.name)
         if (factory === undefined || !factory.builder.loggingEnabled) continue
@@ -171,27 +253,38 @@ export class StreamThread {
     const consumer = await this.#hooks.createRestoreConsumer()
     try {
       for (const w of work) {
-        const partition = w.task.partition
-        const { high } = await consumer.watermarks({ topic: w.topic, partition })
-        if (high <= w.from) continue
-        await consumer.assign([{ topic: w.topic, partition, offset: w.from }])
-        let position = w.from
-        let idle = 0
-        while (position < high && idle < 20) {
-          const records = await consumer.consume(5000, 200)
-          if (records.length === 0) {
-            idle++
-            continue
-          }
-          idle = 0
-          w.restore(records.map((r) => ({ key: r.key as Buffer, value: r.value, timestamp: r.timestamp })))
-          this.metrics.restoredRecords += records.length
-          position = (records[records.length - 1] as ConsumedRecord).offset + 1
-        }
+        await this.#restoreOne(consumer, w)
         this.metrics.restoring--
       }
     } finally {
+      this.metrics.restoring = 0
       await consumer.close()
+    }
+  }
+
+  async #restoreOne (consumer: ConsumerClient, w: RestoreWork): Promise<void> {
+    const partition = w.task.partition
+    const tp = { topic: w.topic, partition }
+    // Under read_committed the end is the last stable offset: an open transaction of a crashed instance is not
+    // restored (it will be aborted), and nobody can have committed after it (KIP-447 makes them wait).
+    const { high } = await consumer.watermarks(tp)
+    if (high <= w.from) return
+    await consumer.assign([{ topic: w.topic, partition, offset: w.from }])
+    const deadline = Date.now() + RESTORE_TIMEOUT_MS
+    let position = w.from
+    for (;;) {
+      // The client's position moves past transaction markers, which are never returned as records.
+      const known = consumer.positions?.([tp])[0]?.offset ?? -1
+      if (known > position) position = known
+      if (position >= high) return
+      if (Date.now() > deadline) {
+        throw new StreamsError('TIMEOUT', `restoring ${w.topic} partition ${partition} stopped at offset ${position} of ${high}`, { topic: w.topic, partition, taskId: w.task.taskId })
+      }
+      const records = await consumer.consume(5000, 200)
+      if (records.length === 0) continue
+      w.restore(records.map((r) => ({ key: r.key as Buffer, value: r.value, timestamp: r.timestamp })))
+      this.metrics.restoredRecords += records.length
+      position = Math.max(position, (records[records.length - 1] as ConsumedRecord).offset + 1)
     }
   }
 
@@ -200,58 +293,145 @@ export class StreamThread {
       const offsets: Record<string, number> = {}
       for (const { store } of task.registeredStores()) {
         const topic = task.changelogFor(store.name)
-        const offset = this.#changelogOffsets.get(key(topic, task.partition))
+        const offset = this.#changelogOffsets.get(topic)?.[task.partition]
         if (offset !== undefined) offsets[topic] = offset + 1
       }
       mkdirSync(this.#taskDir(task.taskId), { recursive: true })
-      writeFileSync(this.#checkpointFile(task), JSON.stringify(offsets))
+      writeFileSync(this.#checkpointFile(task.taskId), JSON.stringify(offsets))
     }
   }
 
-  async #onAssigned (partitions: readonly TopicPartition[]): Promise<void> {
-    this.#hooks.onRebalanceStart()
-    this.#consumer.pause(partitions)
+  #ownedPartitions (): TopicPartition[] {
+    const out: TopicPartition[] = []
+    for (const [topic, list] of this.#owned) for (const p of list) if (p !== undefined) out.push({ topic, partition: p.partition })
+    return out
+  }
+
+  /** Creates (and restores) the tasks of `partitions`, then learns where each partition's processing resumes. */
+  async #adopt (partitions: readonly TopicPartition[]): Promise<void> {
     const created: StreamTask[] = []
+    const adopted: TopicPartition[] = []
     for (const p of partitions) {
       const sub = this.#plan.subtopologyOfTopic.get(p.topic)
       if (sub === undefined) continue
       const fresh = !this.tasks.has(`${sub}_${p.partition}`)
       const task = this.#createTask(sub, p.partition)
       if (fresh) created.push(task)
-      this.#taskByPartition.set(key(p.topic, p.partition), task)
+      let list = this.#owned.get(p.topic)
+      if (list === undefined) this.#owned.set(p.topic, (list = []))
+      list[p.partition] = { topic: p.topic, partition: p.partition, task, next: 0 }
+      adopted.push(p)
     }
     await this.#restore(created)
-    for (const p of partitions) {
-      const waiting = this.#pending.get(key(p.topic, p.partition))
-      this.#pending.delete(key(p.topic, p.partition))
-      const task = this.#taskByPartition.get(key(p.topic, p.partition))
-      if (waiting !== undefined && task !== undefined) for (const r of waiting) task.addRecord(r)
+    if (adopted.length === 0) return
+    // Records of an earlier assignment of the same partition may still arrive from a fetch that was under way: the
+    // committed offset (stable under read_committed, KIP-447) is where this assignment starts.
+    for (const c of await this.#committed(adopted)) {
+      const owned = this.#owned.get(c.topic)?.[c.partition]
+      if (owned !== undefined) owned.next = Math.max(0, c.offset)
     }
-    this.#consumer.resume(partitions)
-    this.#hooks.onRunning()
+  }
+
+  async #committed (partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    // A crashed instance's open transaction keeps its offsets unstable until the broker aborts it.
+    const deadline = Date.now() + RESTORE_TIMEOUT_MS
+    for (;;) {
+      try {
+        return await this.#consumer.committed(partitions, 30_000)
+      } catch (error) {
+        if (Date.now() > deadline) throw error
+        this.#hooks.log('warn', `fetching committed offsets failed, retrying: ${(error as Error).message}`)
+      }
+    }
+  }
+
+  #closeTasks (tasks: Iterable<StreamTask>, clean: boolean): void {
+    for (const task of [...tasks]) {
+      if (clean) this.#writeCheckpoints([task])
+      try {
+        task.close()
+      } catch (error) {
+        this.#hooks.log('warn', `closing task ${task.taskId} failed: ${(error as Error).message}`)
+      }
+      this.tasks.delete(task.taskId)
+      for (const topic of task.sourceTopics()) {
+        const list = this.#owned.get(this.#decorate(topic))
+        if (list !== undefined) list[task.partition] = undefined
+      }
+    }
+  }
+
+  #decorate (topic: string): string {
+    return this.#builder.internalTopics.has(topic) ? `${this.#config.applicationId}-${topic}` : topic
+  }
+
+  async #onAssigned (partitions: readonly TopicPartition[]): Promise<void> {
+    this.#consumer.pause(partitions)
+    try {
+      await this.#adopt(partitions)
+    } finally {
+      this.#consumer.resume(partitions)
+    }
+    this.#hooks.onTasksChanged([...this.tasks.keys()])
+    if (this.#running) this.#hooks.onRunning()
   }
 
   async #onRevoked (partitions: readonly TopicPartition[], lost: boolean): Promise<void> {
-    this.#hooks.onRebalanceStart()
     const affected = new Set<StreamTask>()
     for (const p of partitions) {
-      const task = this.#taskByPartition.get(key(p.topic, p.partition))
-      if (task !== undefined) affected.add(task)
+      const owned = this.#owned.get(p.topic)?.[p.partition]
+      if (owned !== undefined) affected.add(owned.task)
     }
-    if (!lost) {
-      await this.commit()
-    } else if (this.#eos && this.#inTransaction) {
-      await this.#producer.abortTransaction()
-      this.#inTransaction = false
+    let clean = !lost
+    if (clean) {
+      try {
+        await this.#commit()
+      } catch (error) {
+        // The group moved on (or the producer failed): the work since the last commit will be redone by the next
+        // owner, so the local state of these tasks is not trusted any more.
+        this.#hooks.log('warn', `commit on revocation failed; closing the tasks without checkpoint: ${(error as Error).message}`)
+        clean = false
+      }
     }
-    for (const task of affected) {
-      if (!lost) this.#writeCheckpoints([task])
-      task.close()
-      this.tasks.delete(task.taskId)
-    }
+    if (!clean) await this.#abortTransaction()
+    // Under eager rebalancing every task is revoked; the other tasks' records were committed above too.
+    this.#closeTasks(affected, clean)
     for (const p of partitions) {
-      this.#taskByPartition.delete(key(p.topic, p.partition))
-      this.#pending.delete(key(p.topic, p.partition))
+      const list = this.#owned.get(p.topic)
+      if (list !== undefined) list[p.partition] = undefined
+    }
+    this.#hooks.onTasksChanged([...this.tasks.keys()])
+  }
+
+  async #abortTransaction (): Promise<void> {
+    this.#overflow = []
+    this.#epoch++
+    this.#onDelivery = this.#deliveryCallback()
+    this.#sendError = null
+    if (!this.#eos || !this.#inTransaction) return
+    this.#inTransaction = false
+    this.metrics.abortedTransactions++
+    await this.#producer.abortTransaction()
+  }
+
+  /**
+   * Exactly-once recovery from a failed send or commit: abort the transaction, throw away every task's state, restore
+   * it from the changelogs and rewind the input to the committed offsets, so the aborted records are processed again.
+   */
+  async #recover (error: unknown): Promise<void> {
+    this.#hooks.log('warn', `transaction failed, aborting and restoring state: ${(error as Error)?.message ?? String(error)}`)
+    try {
+      await this.#abortTransaction()
+    } catch (abortError) {
+      throw new StreamsError('KAFKA_CLIENT', `the transaction could not be aborted after a failure (${(error as Error)?.message}): ${(abortError as Error).message}`, { cause: abortError })
+    }
+    const partitions = this.#ownedPartitions()
+    this.#closeTasks([...this.tasks.values()], false)
+    this.#owned.clear()
+    await this.#adopt(partitions)
+    for (const p of partitions) {
+      const owned = this.#owned.get(p.topic)?.[p.partition]
+      if (owned !== undefined) await this.#consumer.seek({ topic: p.topic, partition: p.partition, offset: owned.next > 0 ? owned.next : OFFSET_BEGINNING })
     }
   }
 
@@ -260,47 +440,107 @@ export class StreamThread {
   async run (): Promise<void> {
     this.#running = true
     if (this.#eos) await this.#producer.initTransactions()
+    const guard = (step: Promise<void>): Promise<void> =>
+      step.catch((error: unknown) => {
+        this.#fatal ??= error
+      })
     this.#consumer.subscribe(this.#plan.subscription, {
-      onPartitionsAssigned: (p) => (this.#rebalance = this.#rebalance.then(() => this.#onAssigned(p))),
-      onPartitionsRevoked: (p) => (this.#rebalance = this.#rebalance.then(() => this.#onRevoked(p, false))),
-      onPartitionsLost: (p) => (this.#rebalance = this.#rebalance.then(() => this.#onRevoked(p, true)))
+      onPartitionsAssigned: (p) => {
+        this.#hooks.onRebalanceStart()
+        return guard(this.#exclusive(() => this.#onAssigned(p)))
+      },
+      onPartitionsRevoked: (p) => {
+        this.#hooks.onRebalanceStart()
+        return guard(this.#exclusive(() => this.#onRevoked(p, false)))
+      },
+      onPartitionsLost: (p) => {
+        this.#hooks.onRebalanceStart()
+        return guard(this.#exclusive(() => this.#onRevoked(p, true)))
+      }
     })
-    while (this.#running) {
-      await this.#rebalance
-      if (this.#eos && !this.#inTransaction) {
-        await this.#producer.beginTransaction()
-        this.#inTransaction = true
-      }
+    while (this.#running && this.#fatal === null) {
       const records = await this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
-      await this.#rebalance
-      for (const r of records) {
-        const task = this.#taskByPartition.get(key(r.topic, r.partition))
-        if (task === undefined) {
-          let list = this.#pending.get(key(r.topic, r.partition))
-          if (list === undefined) this.#pending.set(key(r.topic, r.partition), (list = []))
-          list.push(r)
-        } else {
-          task.addRecord(r)
-        }
-      }
-      let commitRequested = false
-      for (const task of this.tasks.values()) {
-        const before = task.processedRecords
-        while (task.process()) {
-          task.maybePunctuateStreamTime()
-        }
-        task.maybePunctuateSystemTime()
-        this.metrics.recordsProcessed += task.processedRecords - before
-        commitRequested ||= task.commitRequested
-      }
-      if (this.#overflow.length > 0) await this.#drainOverflow()
-      this.#checkSendError()
-      if (commitRequested || Date.now() - this.#lastCommit >= this.#config.commitIntervalMs) await this.commit()
+      await this.#exclusive(() => this.#iterate(records))
     }
+    if (this.#fatal !== null) throw this.#fatal
   }
 
   stop (): void {
     this.#running = false
+  }
+
+  async #iterate (records: readonly ConsumedRecord[]): Promise<void> {
+    if (this.#fatal !== null || !this.#running) {
+      // Not processed, not committed: the next owner (or the next start) reads them again.
+      return
+    }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as ConsumedRecord
+      const owned = this.#owned.get(r.topic)?.[r.partition]
+      if (owned === undefined || r.offset < owned.next) {
+        this.metrics.staleRecordsSkipped++
+        continue
+      }
+      owned.next = r.offset + 1
+      owned.task.addRecord(r)
+    }
+    try {
+      if (this.#eos && !this.#inTransaction && this.tasks.size > 0) {
+        await this.#producer.beginTransaction()
+        this.#inTransaction = true
+      }
+    } catch (error) {
+      this.#fatal = error
+      throw error
+    }
+    let commitRequested = false
+    for (const task of this.tasks.values()) {
+      const before = task.processedRecords
+      try {
+        while (task.process()) {
+          task.maybePunctuateStreamTime()
+        }
+        task.maybePunctuateSystemTime()
+      } catch (error) {
+        // A processing or deserialization failure the handlers chose to fail on: the instance stops (as Kafka
+        // Streams' stream thread dies); under exactly-once nothing of this transaction becomes visible.
+        this.#fatal = error
+        throw error
+      }
+      this.metrics.recordsProcessed += task.processedRecords - before
+      commitRequested ||= task.commitRequested
+    }
+    const now = Date.now()
+    if (now - this.#lastLag >= LAG_REFRESH_MS) this.#refreshLag(now)
+    try {
+      if (this.#overflow.length > 0) await this.#drainOverflow()
+      this.#checkSendError()
+      if (commitRequested || now - this.#lastCommit >= this.#config.commitIntervalMs) await this.#commit()
+    } catch (error) {
+      if (!this.#eos) {
+        // At-least-once: a record that could not be written stops the instance (Kafka Streams' default production
+        // exception handler fails); nothing after the last commit was acknowledged as done.
+        this.#fatal = error
+        throw error
+      }
+      await this.#recover(error)
+    }
+  }
+
+  #refreshLag (now: number): void {
+    this.#lastLag = now
+    const partitions = this.#ownedPartitions()
+    const positions = this.#consumer.positions?.(partitions) ?? []
+    const out: PartitionLag[] = []
+    for (let i = 0; i < partitions.length; i++) {
+      const p = partitions[i] as TopicPartition
+      const end = this.#consumer.cachedHighWatermark?.(p)
+      if (end === undefined) continue
+      const reported = positions[i]?.offset ?? -1
+      const position = reported >= 0 ? reported : (this.#owned.get(p.topic)?.[p.partition]?.next ?? 0)
+      out.push({ topic: p.topic, partition: p.partition, position, endOffset: end, lag: Math.max(0, end - position) })
+    }
+    this.lag = out
   }
 
   #offsets (): TopicPartitionOffset[] {
@@ -315,17 +555,18 @@ export class StreamThread {
    * Flushes every task's stores (caches forward downstream), waits until everything is acknowledged, then commits
    * input offsets — in the same transaction under exactly-once, after the acknowledgements under at-least-once.
    */
-  async commit (): Promise<void> {
+  async #commit (): Promise<void> {
     const started = Date.now()
     for (const task of this.tasks.values()) task.flush()
     await this.#drainOverflow()
     const offsets = this.#offsets()
     if (this.#eos) {
-      if (!this.#inTransaction) return
-      if (offsets.length > 0) await this.#producer.sendOffsetsToTransaction(offsets, this.#consumer.groupMetadata())
-      await this.#producer.commitTransaction()
-      this.#inTransaction = false
-      this.#checkSendError()
+      if (this.#inTransaction) {
+        if (offsets.length > 0) await this.#producer.sendOffsetsToTransaction(offsets, this.#consumer.groupMetadata())
+        await this.#producer.commitTransaction()
+        this.#inTransaction = false
+        this.#checkSendError()
+      }
     } else {
       await this.#producer.flush(60_000)
       this.#checkSendError()
@@ -339,33 +580,38 @@ export class StreamThread {
     this.metrics.commitLatencyMsMax = Math.max(this.metrics.commitLatencyMsMax, latency)
   }
 
-  /** Commits, writes checkpoints and closes every task (clean shutdown). */
+  /** Commits, writes checkpoints and closes every task (clean shutdown); aborts instead when the commit fails. */
   async shutdown (): Promise<void> {
     this.#running = false
-    await this.#rebalance
-    try {
-      await this.commit()
-      this.#writeCheckpoints(this.tasks.values())
-    } finally {
-      for (const task of this.tasks.values()) task.close()
-      this.tasks.clear()
-    }
+    await this.#exclusive(async () => {
+      let clean = this.#fatal === null
+      if (clean) {
+        try {
+          await this.#commit()
+        } catch (error) {
+          this.#hooks.log('warn', `commit on close failed: ${(error as Error).message}`)
+          clean = false
+        }
+      }
+      if (!clean) {
+        try {
+          await this.#abortTransaction()
+        } catch {}
+      }
+      this.#closeTasks([...this.tasks.values()], clean)
+      this.#owned.clear()
+    })
   }
 
   /** Aborts without committing (after a fatal error). */
   async abort (): Promise<void> {
     this.#running = false
-    if (this.#eos && this.#inTransaction) {
+    await this.#exclusive(async () => {
       try {
-        await this.#producer.abortTransaction()
+        await this.#abortTransaction()
       } catch {}
-      this.#inTransaction = false
-    }
-    for (const task of this.tasks.values()) {
-      try {
-        task.close()
-      } catch {}
-    }
-    this.tasks.clear()
+      this.#closeTasks([...this.tasks.values()], false)
+      this.#owned.clear()
+    })
   }
 }
