@@ -1,0 +1,97 @@
+// The stream-processing side of the service: KafkaStreams running the running-average topology, seen by the routes
+// through a narrow interface (state, metrics, interactive queries) so they can be tested without a broker.
+import { KafkaStreams, Serdes } from 'kstreams-ts'
+import type { KafkaStreamsState, ReadOnlyKeyValueStore, StreamsLogger, StreamsMetrics } from 'kstreams-ts'
+import type { ServiceConfig } from './config.ts'
+import type { MovieAverage } from './kafka.ts'
+import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, buildTopology } from './topology.ts'
+import type { CountAndSum, TopologySerdes } from './topology.ts'
+
+/** Where a movie's average lives: here (with its value, null when it has no ratings yet) or on another instance. */
+export type AverageLookup =
+  | { readonly local: true; readonly value: MovieAverage | null }
+  | { readonly local: false; readonly activeHost: string | undefined }
+
+/** What the routes need from the engine. */
+export interface RatingsEngine {
+  readonly state: KafkaStreamsState
+  metrics(): StreamsMetrics
+  /** Interactive query for one movie; throws when the stores cannot be queried (engine not running). */
+  lookup(movieId: number): AverageLookup
+  /** Every average held by this instance's tasks. */
+  localAverages(): MovieAverage[]
+  /** True when the state allows interactive queries. */
+  readonly queryable: boolean
+  close(timeoutMs: number): Promise<void>
+}
+
+/** KafkaStreams behind {@link RatingsEngine}. */
+export class StreamsEngine implements RatingsEngine {
+  readonly #streams: KafkaStreams
+  readonly #longSerde = Serdes.Long()
+
+  constructor(config: ServiceConfig, serdes: TopologySerdes, logger: StreamsLogger) {
+    const topology = buildTopology(serdes, config.topics)
+    this.#streams = new KafkaStreams(
+      topology,
+      {
+        ...config.kafka,
+        'application.id': config.applicationId,
+        'application.server': config.applicationServer,
+        'replication.factor': config.topics.replicationFactor,
+        // As the tutorial: no record cache, every rating shows up in the averages at once.
+        'cache.max.bytes.buffering': 0,
+        'commit.interval.ms': 1000,
+        ...(config.stateDir === undefined ? {} : { 'state.dir': config.stateDir })
+      },
+      { logger }
+    )
+  }
+
+  /** Starts the engine; resolves once it joined the group (state REBALANCING), rejects on a bad setup. */
+  async start(): Promise<void> {
+    await this.#streams.start()
+  }
+
+  get state(): KafkaStreamsState {
+    return this.#streams.state
+  }
+
+  get queryable(): boolean {
+    return this.state === 'RUNNING' || this.state === 'REBALANCING'
+  }
+
+  metrics(): StreamsMetrics {
+    return this.#streams.metrics()
+  }
+
+  #stores(): { averages: ReadOnlyKeyValueStore<bigint, number>; counts: ReadOnlyKeyValueStore<bigint, CountAndSum> } {
+    return {
+      averages: this.#streams.store<bigint, number>(AVERAGE_RATINGS_STORE),
+      counts: this.#streams.store<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
+    }
+  }
+
+  lookup(movieId: number): AverageLookup {
+    const key = BigInt(movieId)
+    const meta = this.#streams.queryMetadataForKey(AVERAGE_RATINGS_STORE, key, this.#longSerde)
+    if (!meta.local) return { local: false, activeHost: meta.activeHost }
+    const { averages, counts } = this.#stores()
+    const rating = averages.get(key)
+    const cs = counts.get(key)
+    return { local: true, value: rating === null ? null : { movieId, rating, count: cs?.count ?? 0 } }
+  }
+
+  localAverages(): MovieAverage[] {
+    const { averages, counts } = this.#stores()
+    const out: MovieAverage[] = []
+    for (const kv of averages.all()) {
+      out.push({ movieId: Number(kv.key), rating: kv.value, count: counts.get(kv.key)?.count ?? 0 })
+    }
+    return out.sort((a, b) => a.movieId - b.movieId)
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    await this.#streams.close(timeoutMs)
+  }
+}

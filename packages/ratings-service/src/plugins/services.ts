@@ -1,0 +1,93 @@
+// Starts what the routes depend on (topics, producer, averages feed, streams engine) and stops it in onClose, in
+// the order that loses nothing: stop the engine, flush the producer, then close the feed. Tests pass their own
+// services (test doubles or pre-started ones) through build({ services }).
+import type { FastifyInstance } from 'fastify'
+import { createSchemaRegistryClient } from 'kstreams-ts'
+import type { ServiceConfig } from '../config.ts'
+import { StreamsEngine } from '../engine.ts'
+import type { RatingsEngine } from '../engine.ts'
+import { RatingProducer, StatsFeed, ensureTopics } from '../kafka.ts'
+import type { AveragesFeed, RatingSink } from '../kafka.ts'
+import { countAndSumSerde, ratingSerde } from '../topology.ts'
+
+export interface Services {
+  readonly sink: RatingSink
+  readonly feed: AveragesFeed
+  readonly engine: RatingsEngine
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services
+    config: ServiceConfig
+  }
+}
+
+/** Starts the real services against Kafka and the registry named in `config`. */
+export async function startServices(app: FastifyInstance, config: ServiceConfig): Promise<Services> {
+  const log = app.log.child({ component: 'kafka' })
+  const { topics } = config
+  // The averages and stats topics are tables (latest value per movie): compaction keeps them small.
+  await ensureTopics(
+    config.kafka,
+    [
+      { name: topics.ratings, partitions: topics.partitions, replicationFactor: topics.replicationFactor },
+      {
+        name: topics.averages,
+        partitions: topics.partitions,
+        replicationFactor: topics.replicationFactor,
+        config: { 'cleanup.policy': 'compact' }
+      },
+      {
+        name: topics.stats,
+        partitions: topics.partitions,
+        replicationFactor: topics.replicationFactor,
+        config: { 'cleanup.policy': 'compact' }
+      }
+    ],
+    log
+  )
+  const registry = createSchemaRegistryClient({
+    url: config.registry.url,
+    ...(config.registry.basicAuth === undefined ? {} : { basicAuth: config.registry.basicAuth })
+  })
+  // One serde per schema for the producer, the topology and the feed: the producer's registration also teaches the
+  // topology's reader the ratings schema id, which the engine does not fetch on its own yet.
+  const serdes = { rating: ratingSerde(registry), countAndSum: countAndSumSerde(registry) }
+  const engineLog = app.log.child({ component: 'kstreams' })
+  const engine = new StreamsEngine(config, serdes, {
+    log: (level, message, fields) => engineLog[level](fields ?? {}, message)
+  })
+  const started: Array<{ close: (ms: number) => Promise<void> }> = []
+  try {
+    const sink = await RatingProducer.create(config.kafka, topics.ratings, serdes.rating, config.produceTimeoutMs, log)
+    started.push(sink)
+    const feed = await StatsFeed.create(config.kafka, topics.stats, serdes.countAndSum, log)
+    started.push({ close: async () => await feed.close() })
+    await engine.start()
+    return { sink, feed, engine }
+  } catch (err) {
+    await engine.close(config.shutdownTimeoutMs).catch(() => {})
+    for (const s of started.reverse()) await s.close(config.shutdownTimeoutMs).catch(() => {})
+    throw err
+  }
+}
+
+/** Decorates the app with `services` (started here unless given) and closes them when the app closes. */
+export async function servicesPlugin(
+  app: FastifyInstance,
+  opts: { config: ServiceConfig; services?: Services }
+): Promise<void> {
+  const services = opts.services ?? (await startServices(app, opts.config))
+  app.decorate('services', services)
+  app.decorate('config', opts.config)
+  app.addHook('onClose', async () => {
+    const ms = opts.config.shutdownTimeoutMs
+    app.log.info('closing the streams engine, flushing the producer')
+    await services.engine.close(ms)
+    await services.sink.close(ms)
+    await services.feed.close()
+  })
+}
+// Decorations must be visible to sibling plugins (what fastify-plugin does).
+Object.assign(servicesPlugin, { [Symbol.for('skip-override')]: true })

@@ -1,0 +1,25 @@
+// Health: /health/live says the process serves HTTP; /health/ready (and /health) say whether it can do its job:
+// the engine RUNNING, the producer connected, and the averages feed caught up with the stats topic.
+import type { FastifyInstance } from 'fastify'
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const readiness = (): { ready: boolean; body: Record<string, unknown> } => {
+    const { engine, sink, feed } = app.services
+    const checks = {
+      engine: engine.state,
+      producer: sink.connected ? 'connected' : 'disconnected',
+      feed: !feed.connected ? 'disconnected' : feed.caughtUp ? 'caught-up' : 'catching-up'
+    }
+    const ready = checks.engine === 'RUNNING' && sink.connected && feed.connected && feed.caughtUp
+    return { ready, body: { status: ready ? 'ready' : 'not-ready', checks } }
+  }
+
+  app.get('/health/live', async () => ({ status: 'live' }))
+
+  const ready = async (_request: unknown, reply: import('fastify').FastifyReply): Promise<unknown> => {
+    const r = readiness()
+    return await reply.code(r.ready ? 200 : 503).send(r.body)
+  }
+  app.get('/health/ready', ready)
+  app.get('/health', ready)
+}

@@ -1,0 +1,79 @@
+// WS /kafka: every socket first gets a snapshot of all current averages, then each change. The instance holds ONE
+// subscription (the averages feed) and broadcasts to all sockets; the tutorial opened one consumer per socket in a
+// shared group, so two tabs split the partitions and each saw only part of the movies.
+//
+// Slow readers: a socket whose unsent data passes `wsMaxBufferedBytes` is closed with 1013 (try again later)
+// instead of buffering without bound. Nothing is lost by that: the page reconnects and the new snapshot holds
+// every movie's latest average.
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
+import type { MovieAverage } from '../kafka.ts'
+
+/** Sent to sockets: the tutorial's {movieId, rating} plus the number of ratings and whether it is snapshot or update. */
+export interface AverageMessage extends MovieAverage {
+  readonly type: 'snapshot' | 'update'
+}
+
+export interface LiveStats {
+  readonly clients: number
+  readonly closedSlow: number
+  readonly sent: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    live: LiveStats
+  }
+}
+
+export async function liveRoutes(app: FastifyInstance): Promise<void> {
+  const sockets = new Set<WebSocket>()
+  const stats = { clients: 0, closedSlow: 0, sent: 0 }
+  const limit = app.config.wsMaxBufferedBytes
+
+  const deliver = (socket: WebSocket, text: string): void => {
+    if (socket.readyState !== socket.OPEN) return
+    if (socket.bufferedAmount > limit) {
+      stats.closedSlow++
+      sockets.delete(socket)
+      socket.close(1013, 'too slow: reconnect for a fresh snapshot')
+      return
+    }
+    socket.send(text)
+    stats.sent++
+  }
+
+  const unsubscribe = app.services.feed.subscribe((average) => {
+    // Serialized once for every socket.
+    const text = JSON.stringify({ ...average, type: 'update' } satisfies AverageMessage)
+    for (const socket of sockets) deliver(socket, text)
+  })
+  app.addHook('onClose', async () => {
+    unsubscribe()
+    for (const socket of sockets) socket.close(1001, 'server shutting down')
+  })
+  app.decorate('live', {
+    get clients() {
+      return sockets.size
+    },
+    get closedSlow() {
+      return stats.closedSlow
+    },
+    get sent() {
+      return stats.sent
+    }
+  })
+
+  app.get('/kafka', { websocket: true }, (socket, request) => {
+    // Snapshot and registration in the same tick: no update can fall between them, none is sent twice.
+    for (const average of app.services.feed.snapshot()) {
+      deliver(socket, JSON.stringify({ ...average, type: 'snapshot' } satisfies AverageMessage))
+    }
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
+    // The protocol is server-to-client; anything a client sends is ignored.
+  })
+}
+// The `live` decoration is read by /metrics.
+Object.assign(liveRoutes, { [Symbol.for('skip-override')]: true })

@@ -1,0 +1,103 @@
+// The tutorial's running average: ratings keyed by movie id -> count and sum -> average, materialized as
+// `average-ratings` and written to `rating-averages` (Java Long keys, Double values). Unlike the tutorial, the count
+// and sum table is also queryable (`rating-count-and-sum`) and written to a stats topic, so the live table can show
+// how many ratings each average is made of.
+import {
+  Consumed,
+  Grouped,
+  KeyValue,
+  Materialized,
+  Produced,
+  Serdes,
+  StreamsBuilder,
+  jsonSchemaSerde
+} from 'kstreams-ts'
+import type { KStream, KTable, SchemaRegistryClient, Serde, Topology } from 'kstreams-ts'
+
+/** A rating as posted and as written to the ratings topic (JSON Schema value). */
+export interface Rating {
+  movieId: number
+  rating: number
+}
+
+export interface CountAndSum {
+  count: number
+  sum: number
+}
+
+export const AVERAGE_RATINGS_STORE = 'average-ratings'
+export const COUNT_AND_SUM_STORE = 'rating-count-and-sum'
+
+export const ratingSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Rating',
+  type: 'object',
+  properties: { movieId: { type: 'integer', minimum: 1 }, rating: { type: 'number', minimum: 1, maximum: 10 } },
+  required: ['movieId', 'rating'],
+  additionalProperties: false
+}
+
+export const countAndSumSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'CountAndSum',
+  type: 'object',
+  properties: { count: { type: 'integer', minimum: 0 }, sum: { type: 'number' } },
+  required: ['count', 'sum'],
+  additionalProperties: false
+}
+
+export function ratingSerde(registry: SchemaRegistryClient | string): Serde<Rating> {
+  return jsonSchemaSerde<Rating>({ schema: ratingSchema, registry })
+}
+
+export function countAndSumSerde(registry: SchemaRegistryClient | string): Serde<CountAndSum> {
+  return jsonSchemaSerde<CountAndSum>({ schema: countAndSumSchema, registry })
+}
+
+export interface TopologyTopics {
+  readonly ratings: string
+  readonly averages: string
+  readonly stats: string
+}
+
+export function ratingsStream(builder: StreamsBuilder, topic: string, ratings: Serde<Rating>): KStream<bigint, Rating> {
+  return builder.stream(topic, Consumed.with(Serdes.Long(), ratings))
+}
+
+/** Count and sum per movie, then the average; both tables are materialized and written to their topics. */
+export function getRatingAverageTable(
+  ratings: KStream<bigint, Rating>,
+  topics: TopologyTopics,
+  countAndSum: Serde<CountAndSum>
+): KTable<bigint, number> {
+  const ratingsById = ratings
+    // Re-keying by the value's movieId (as the tutorial does) keeps records written with any key correct.
+    .map((_, rating) => KeyValue.pair(BigInt(rating.movieId), rating.rating))
+    .groupByKey(Grouped.with(Serdes.Long(), Serdes.Double()))
+
+  const ratingCountAndSum = ratingsById.aggregate<CountAndSum>(
+    () => ({ count: 0, sum: 0 }),
+    (_, value, aggregate) => ({ count: aggregate.count + 1, sum: aggregate.sum + value }),
+    Materialized.as<bigint, CountAndSum>(COUNT_AND_SUM_STORE).withKeySerde(Serdes.Long()).withValueSerde(countAndSum)
+  )
+  ratingCountAndSum.toStream().to(topics.stats, Produced.with(Serdes.Long(), countAndSum))
+
+  const ratingAverage = ratingCountAndSum.mapValues(
+    (value) => value.sum / value.count,
+    Materialized.as<bigint, number>(AVERAGE_RATINGS_STORE).withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double())
+  )
+  ratingAverage.toStream().to(topics.averages, Produced.with(Serdes.Long(), Serdes.Double()))
+  return ratingAverage
+}
+
+/** The serdes of the topology, shared with the service's producer and feed (one registry lookup per schema). */
+export interface TopologySerdes {
+  readonly rating: Serde<Rating>
+  readonly countAndSum: Serde<CountAndSum>
+}
+
+export function buildTopology(serdes: TopologySerdes, topics: TopologyTopics): Topology {
+  const builder = new StreamsBuilder()
+  getRatingAverageTable(ratingsStream(builder, topics.ratings, serdes.rating), topics, serdes.countAndSum)
+  return builder.build()
+}
