@@ -5,9 +5,21 @@
 # The broker and registry run on test ports (not the demo's 9092/8081) and are stopped on exit, whatever happens.
 # Every stage runs even if an earlier one failed; the exit code is non-zero if any failed.
 #
+#   scripts/test.sh                 everything
+#   scripts/test.sh --integration   setup, broker and registry, native client check and integration tests only
 # Environment: TEST_KAFKA_PORT (19092), TEST_KAFKA_CONTROLLER_PORT (19093), TEST_REGISTRY_PORT (18081),
 # TEST_NODE_MAJORS ("22 24 26"), SKIP_SETUP=1.
 set -uo pipefail
+
+ONLY_INTEGRATION=0
+case "${1:-}" in
+--integration) ONLY_INTEGRATION=1 ;;
+'') ;;
+*)
+  echo "usage: scripts/test.sh [--integration]" >&2
+  exit 2
+  ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -80,17 +92,6 @@ kafka_job=$!
 (env "${registry_env[@]}" "$ROOT/infra/registry.sh" start >"$ARTIFACTS/registry-start.log" 2>&1; echo $? >"$ARTIFACTS/registry-start.rc") &
 registry_job=$!
 
-# ---------- static checks ----------
-say "lint"
-t0=$SECONDS
-npx eslint .
-record lint $? $((SECONDS - t0))
-
-say "typecheck"
-t0=$SECONDS
-npm run --silent typecheck
-record typecheck $? $((SECONDS - t0))
-
 # ---------- node:test runs ----------
 # run_tests NAME NODE_BIN FILES...: full spec output to test-artifacts/NAME.log; failures and the summary to stdout.
 run_tests() {
@@ -119,17 +120,31 @@ done
 integration_files=(packages/*/test/integration/**/*.test.ts)
 shopt -u globstar nullglob
 
-for major in $NODE_MAJORS; do
-  node_bin="$ROOT/.cache/node/$major/bin/node"
-  say "unit and conformance tests on Node $("$node_bin" -v) (${#unit_files[@]} files)"
-  run_tests "unit-node$major" "$node_bin" "${unit_files[@]}"
-done
-
-if [[ -x "$ROOT/conformance/generate.sh" || -f "$ROOT/conformance/generate.sh" ]]; then
-  say "conformance golden files up to date (Kafka Streams Java)"
+if ((ONLY_INTEGRATION == 0)); then
+  # ---------- static checks ----------
+  say "lint"
   t0=$SECONDS
-  bash "$ROOT/conformance/generate.sh" --check
-  record golden-check $? $((SECONDS - t0))
+  npx eslint .
+  record lint $? $((SECONDS - t0))
+
+  say "typecheck"
+  t0=$SECONDS
+  npm run --silent typecheck
+  record typecheck $? $((SECONDS - t0))
+
+
+  for major in $NODE_MAJORS; do
+    node_bin="$ROOT/.cache/node/$major/bin/node"
+    say "unit and conformance tests on Node $("$node_bin" -v) (${#unit_files[@]} files)"
+    run_tests "unit-node$major" "$node_bin" "${unit_files[@]}"
+  done
+
+  if [[ -x "$ROOT/conformance/generate.sh" || -f "$ROOT/conformance/generate.sh" ]]; then
+    say "conformance golden files up to date (Kafka Streams Java)"
+    t0=$SECONDS
+    bash "$ROOT/conformance/generate.sh" --check
+    record golden-check $? $((SECONDS - t0))
+  fi
 fi
 
 # ---------- infrastructure ready? ----------
