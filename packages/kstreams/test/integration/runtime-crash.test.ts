@@ -46,7 +46,8 @@ async function readLatest<V>(
   await waitFor(
     `final values in ${topic}`,
     async () => {
-      for (const r of await c.consume(5000, 200)) latest.set(Number(Serdes.Long().deserialize(topic, r.key)), decode(r.value))
+      for (const r of await c.consume(5000, 200))
+        latest.set(Number(Serdes.Long().deserialize(topic, r.key)), decode(r.value))
       return done(latest)
     },
     timeoutMs
@@ -55,130 +56,141 @@ async function readLatest<V>(
 }
 
 for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
-  test(`crash test: ${KILLS} SIGKILLs while ${RATINGS} ratings are produced (${guarantee})`, { timeout: 600_000 }, async (t) => {
-    const started = Date.now()
-    const ratingsTopic = uniqueName('crash-ratings')
-    const averagesTopic = uniqueName('crash-averages')
-    const appId = uniqueName(`crash-${guarantee === 'exactly_once_v2' ? 'eos' : 'alos'}`)
-    const a = await admin(t)
-    await a.createTopics([
-      { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
-      { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
-    ])
-    defer(t, () => a.deleteTopics([ratingsTopic, averagesTopic]))
-    const ratings: Rating[] = []
-    for (let i = 0; i < RATINGS; i++) ratings.push({ movieId: 1 + ((i * 7) % MOVIES), rating: 1 + ((i * 13) % 10) })
-    const expected = expectedTotals(ratings)
-    const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-crash-'))
-    defer(t, () => rmSync(stateDir, { recursive: true, force: true }))
-    const config = {
-      'application.id': appId,
-      'bootstrap.servers': bootstrap(),
-      'processing.guarantee': guarantee,
-      'statestore.cache.max.bytes': 0,
-      // At-least-once commits rarely, so that a kill has uncommitted work to redo (duplicates to count).
-      'commit.interval.ms': guarantee === 'exactly_once_v2' ? 100 : 1000,
-      'state.dir': stateDir,
-      'replication.factor': 1,
-      // A killed member is noticed after 6 s (the broker's minimum) instead of 45 s.
-      'session.timeout.ms': 6000,
-      'heartbeat.interval.ms': 1000
-    }
-    const args = { ratings: ratingsTopic, averages: averagesTopic, config }
-    const p = await producer(t)
-    const chunk = Math.ceil(RATINGS / (KILLS + 1))
-    const children: AppProcess[] = []
-    defer(t, async () => {
-      for (const c of children) await c.kill()
-    })
-    const kills: string[] = []
-    for (let k = 0; k < KILLS; k++) {
-      const app = new AppProcess(args)
-      children.push(app)
-      await produceAll(p, ratingsTopic, ratings.slice(k * chunk, (k + 1) * chunk))
-      const mode = k % 3
-      if (mode === 0) {
-        // Mid-processing: after some, not all, of this chunk's records went through.
-        const target = 1 + ((k * 977) % chunk)
-        await waitFor(`child ${k} processing ${target} records`, () => app.processed >= target || !app.running, 90_000)
-      } else if (mode === 1) {
-        // While it joins the group and restores its stores.
-        await waitFor(`child ${k} starting`, () => app.states.includes('REBALANCING') || !app.running, 60_000)
+  test(
+    `crash test: ${KILLS} SIGKILLs while ${RATINGS} ratings are produced (${guarantee})`,
+    { timeout: 600_000 },
+    async (t) => {
+      const started = Date.now()
+      const ratingsTopic = uniqueName('crash-ratings')
+      const averagesTopic = uniqueName('crash-averages')
+      const appId = uniqueName(`crash-${guarantee === 'exactly_once_v2' ? 'eos' : 'alos'}`)
+      const a = await admin(t)
+      await a.createTopics([
+        { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
+        { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
+      ])
+      defer(t, () => a.deleteTopics([ratingsTopic, averagesTopic]))
+      const ratings: Rating[] = []
+      for (let i = 0; i < RATINGS; i++) ratings.push({ movieId: 1 + ((i * 7) % MOVIES), rating: 1 + ((i * 13) % 10) })
+      const expected = expectedTotals(ratings)
+      const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-crash-'))
+      defer(t, () => rmSync(stateDir, { recursive: true, force: true }))
+      const config = {
+        'application.id': appId,
+        'bootstrap.servers': bootstrap(),
+        'processing.guarantee': guarantee,
+        'statestore.cache.max.bytes': 0,
+        // At-least-once commits rarely, so that a kill has uncommitted work to redo (duplicates to count).
+        'commit.interval.ms': guarantee === 'exactly_once_v2' ? 100 : 1000,
+        'state.dir': stateDir,
+        'replication.factor': 1,
+        // A killed member is noticed after 6 s (the broker's minimum) instead of 45 s.
+        'session.timeout.ms': 6000,
+        'heartbeat.interval.ms': 1000
+      }
+      const args = { ratings: ratingsTopic, averages: averagesTopic, config }
+      const p = await producer(t)
+      const chunk = Math.ceil(RATINGS / (KILLS + 1))
+      const children: AppProcess[] = []
+      defer(t, async () => {
+        for (const c of children) await c.kill()
+      })
+      const kills: string[] = []
+      for (let k = 0; k < KILLS; k++) {
+        const app = new AppProcess(args)
+        children.push(app)
+        await produceAll(p, ratingsTopic, ratings.slice(k * chunk, (k + 1) * chunk))
+        const mode = k % 3
+        if (mode === 0) {
+          // Mid-processing: after some, not all, of this chunk's records went through.
+          const target = 1 + ((k * 977) % chunk)
+          await waitFor(
+            `child ${k} processing ${target} records`,
+            () => app.processed >= target || !app.running,
+            90_000
+          )
+        } else if (mode === 1) {
+          // While it joins the group and restores its stores.
+          await waitFor(`child ${k} starting`, () => app.states.includes('REBALANCING') || !app.running, 60_000)
+        } else {
+          await waitFor(`child ${k} running`, () => app.states.includes('RUNNING') || !app.running, 90_000)
+        }
+        assert.ok(app.running, `child ${k} exited by itself (code ${app.exitCode}): ${app.logs.slice(-5).join(' | ')}`)
+        await app.kill()
+        kills.push(`${['processing', 'starting', 'running'][mode]}@${app.processed}`)
+      }
+      await produceAll(p, ratingsTopic, ratings.slice(KILLS * chunk))
+
+      const last = new AppProcess(args)
+      children.push(last)
+      // Caught up: all three source and three repartition partitions assigned and read to their ends.
+      await waitFor(
+        'the last instance to catch up',
+        () => (last.lagPartitions === 6 && last.lag === 0 && last.states.at(-1) === 'RUNNING') || !last.running,
+        180_000
+      )
+      assert.ok(last.running, `last child exited: ${last.logs.slice(-5).join(' | ')}`)
+      await last.stop()
+      assert.equal(last.exitCode, 0, `clean close of the last child: ${last.logs.slice(-5).join(' | ')}`)
+
+      // A restarted instance restores the totals into its store; they are the figures of the test.
+      const again = new KafkaStreams(runningAverageTopology(ratingsTopic, averagesTopic), config, {
+        logger: memoryLogger()
+      })
+      defer(t, () => again.close())
+      await again.start()
+      await waitFor('RUNNING after the restart', () => again.state === 'RUNNING', 90_000)
+      const sums = again.store<bigint, CountAndSum>(COUNT_SUM_STORE)
+      const averages = again.store<bigint, number>(AVERAGE_STORE)
+      let lost = 0
+      let duplicates = 0
+      for (const [movie, want] of expected) {
+        const got = sums.get(BigInt(movie)) ?? { count: 0, sum: 0 }
+        if (got.count < want.count) lost += want.count - got.count
+        else duplicates += got.count - want.count
+      }
+      const figures = {
+        guarantee,
+        kills: kills.length,
+        ratings: ratings.length,
+        lost,
+        duplicates,
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+        killedAt: kills.join(' ')
+      }
+      t.diagnostic(JSON.stringify(figures))
+      console.log(`[crash-test] ${JSON.stringify(figures)}`)
+      assert.equal(lost, 0, 'no rating is lost')
+      if (guarantee === 'exactly_once_v2') {
+        assert.equal(duplicates, 0, 'no rating is counted twice')
+        const json = Serdes.Json<CountAndSum>()
+        const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
+        const totals = await readLatest(
+          t,
+          changelog,
+          (b) => json.deserialize(changelog, b) as CountAndSum,
+          (m) => [...expected].every(([k, v]) => m.get(k)?.count === v.count)
+        )
+        for (const [movie, want] of expected) {
+          assert.deepEqual(totals.get(movie), want, `changelog count and sum of movie ${movie}`)
+          assert.deepEqual(sums.get(BigInt(movie)), want, `store count and sum of movie ${movie}`)
+          assert.equal(averages.get(BigInt(movie)), want.sum / want.count, `store average of movie ${movie}`)
+        }
+        const out = await readLatest(
+          t,
+          averagesTopic,
+          (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
+          (m) => [...expected].every(([k, v]) => m.get(k) === v.sum / v.count)
+        )
+        for (const [movie, want] of expected)
+          assert.equal(out.get(movie), want.sum / want.count, `output average of movie ${movie}`)
       } else {
-        await waitFor(`child ${k} running`, () => app.states.includes('RUNNING') || !app.running, 90_000)
+        for (const [movie, want] of expected) {
+          const got = sums.get(BigInt(movie))
+          assert.ok(got !== null && got.count >= want.count, `store count of movie ${movie} is at least ${want.count}`)
+        }
       }
-      assert.ok(app.running, `child ${k} exited by itself (code ${app.exitCode}): ${app.logs.slice(-5).join(' | ')}`)
-      await app.kill()
-      kills.push(`${['processing', 'starting', 'running'][mode]}@${app.processed}`)
+      assert.equal(await again.close(), true)
     }
-    await produceAll(p, ratingsTopic, ratings.slice(KILLS * chunk))
-
-    const last = new AppProcess(args)
-    children.push(last)
-    // Caught up: all three source and three repartition partitions assigned and read to their ends.
-    await waitFor(
-      'the last instance to catch up',
-      () => (last.lagPartitions === 6 && last.lag === 0 && last.states.at(-1) === 'RUNNING') || !last.running,
-      180_000
-    )
-    assert.ok(last.running, `last child exited: ${last.logs.slice(-5).join(' | ')}`)
-    await last.stop()
-    assert.equal(last.exitCode, 0, `clean close of the last child: ${last.logs.slice(-5).join(' | ')}`)
-
-    // A restarted instance restores the totals into its store; they are the figures of the test.
-    const again = new KafkaStreams(runningAverageTopology(ratingsTopic, averagesTopic), config, { logger: memoryLogger() })
-    defer(t, () => again.close())
-    await again.start()
-    await waitFor('RUNNING after the restart', () => again.state === 'RUNNING', 90_000)
-    const sums = again.store<bigint, CountAndSum>(COUNT_SUM_STORE)
-    const averages = again.store<bigint, number>(AVERAGE_STORE)
-    let lost = 0
-    let duplicates = 0
-    for (const [movie, want] of expected) {
-      const got = sums.get(BigInt(movie)) ?? { count: 0, sum: 0 }
-      if (got.count < want.count) lost += want.count - got.count
-      else duplicates += got.count - want.count
-    }
-    const figures = {
-      guarantee,
-      kills: kills.length,
-      ratings: ratings.length,
-      lost,
-      duplicates,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-      killedAt: kills.join(' ')
-    }
-    t.diagnostic(JSON.stringify(figures))
-    console.log(`[crash-test] ${JSON.stringify(figures)}`)
-    assert.equal(lost, 0, 'no rating is lost')
-    if (guarantee === 'exactly_once_v2') {
-      assert.equal(duplicates, 0, 'no rating is counted twice')
-      const json = Serdes.Json<CountAndSum>()
-      const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
-      const totals = await readLatest(
-        t,
-        changelog,
-        (b) => json.deserialize(changelog, b) as CountAndSum,
-        (m) => [...expected].every(([k, v]) => m.get(k)?.count === v.count)
-      )
-      for (const [movie, want] of expected) {
-        assert.deepEqual(totals.get(movie), want, `changelog count and sum of movie ${movie}`)
-        assert.deepEqual(sums.get(BigInt(movie)), want, `store count and sum of movie ${movie}`)
-        assert.equal(averages.get(BigInt(movie)), want.sum / want.count, `store average of movie ${movie}`)
-      }
-      const out = await readLatest(
-        t,
-        averagesTopic,
-        (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
-        (m) => [...expected].every(([k, v]) => m.get(k) === v.sum / v.count)
-      )
-      for (const [movie, want] of expected) assert.equal(out.get(movie), want.sum / want.count, `output average of movie ${movie}`)
-    } else {
-      for (const [movie, want] of expected) {
-        const got = sums.get(BigInt(movie))
-        assert.ok(got !== null && got.count >= want.count, `store count of movie ${movie} is at least ${want.count}`)
-      }
-    }
-    assert.equal(await again.close(), true)
-  })
+  )
 }

@@ -590,7 +590,10 @@ class ConfluentConsumer implements ConsumerClient {
     this.#open('committed')
     const { promise, cb } = settle<Rdkafka.TopicPartitionOffset[]>('fetching committed offsets')
     this.#consumer.committed(partitions.map(tp), timeoutMs, cb)
-    return promise.then((list) => list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })))
+    // The binding leaves `offset` out when the group has no committed offset; the interface promises -1001 then.
+    return promise.then((list) =>
+      list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset ?? -1001 }))
+    )
   }
 
   pause(partitions: readonly TopicPartition[]): void {

@@ -328,7 +328,7 @@ export class StreamThread {
     // committed offset (stable under read_committed, KIP-447) is where this assignment starts.
     for (const c of await this.#committed(adopted)) {
       const owned = this.#owned.get(c.topic)?.[c.partition]
-      if (owned !== undefined) owned.next = Math.max(0, c.offset)
+      if (owned !== undefined) owned.next = c.offset >= 0 ? c.offset : 0
     }
   }
 
@@ -382,7 +382,8 @@ export class StreamThread {
       const owned = this.#owned.get(p.topic)?.[p.partition]
       if (owned !== undefined) affected.add(owned.task)
     }
-    let clean = !lost
+    // After a fatal error nothing more is committed: the records since the last commit are redone by the next owner.
+    let clean = !lost && this.#fatal === null
     if (clean) {
       try {
         await this.#commit()

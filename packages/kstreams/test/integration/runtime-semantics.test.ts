@@ -1,0 +1,344 @@
+// KafkaStreams runtime semantics on the real broker, one test per behaviour: exactly-once abort-and-restore after a
+// failed commit or send, at-least-once stopping on a failed send, poison records through the deserialization
+// handler, close(timeout) leaving the group, consumer lag metrics, the state directory lock.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { KafkaStreams, Serdes, StreamsError } from '../../src/index.ts'
+import { logAndContinueDeserialization } from '../../src/processor/errors.ts'
+import { confluentClientProvider } from '../../src/internals/client/confluent-client.ts'
+import type { KafkaClientProvider, ProducerClient } from '../../src/internals/client/kafka-client.ts'
+import { AVERAGE_STORE, COUNT_SUM_STORE, expectedTotals, runningAverageTopology } from './fixtures/running-average.ts'
+import type { CountAndSum, Rating } from './fixtures/running-average.ts'
+import { admin, bootstrap, consumer, defer, memoryLogger, producer, uniqueName, waitFor } from './helpers.ts'
+
+interface Setup {
+  ratingsTopic: string
+  averagesTopic: string
+  appId: string
+  stateDir: string
+  ratings: Rating[]
+}
+
+async function setup(t: TestContext, count: number, poison: number[] = []): Promise<Setup> {
+  const ratingsTopic = uniqueName('sem-ratings')
+  const averagesTopic = uniqueName('sem-averages')
+  const a = await admin(t)
+  await a.createTopics([
+    { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
+    { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
+  ])
+  defer(t, () => a.deleteTopics([ratingsTopic, averagesTopic]))
+  const ratings: Rating[] = []
+  for (let i = 0; i < count; i++) ratings.push({ movieId: 1 + ((i * 7) % 30), rating: 1 + ((i * 13) % 10) })
+  const p = await producer(t)
+  const json = Serdes.Json<Rating>()
+  for (const [i, r] of ratings.entries()) {
+    const key = Serdes.Long().serialize(ratingsTopic, BigInt(r.movieId))
+    if (poison.includes(i))
+      while (!p.produce({ topic: ratingsTopic, key, value: Buffer.from('{not json') })) await p.flush()
+    while (!p.produce({ topic: ratingsTopic, key, value: json.serialize(ratingsTopic, r) })) await p.flush()
+  }
+  await p.flush()
+  const stateDir = mkdtempSync(join(tmpdir(), 'kstreams-sem-'))
+  defer(t, () => rmSync(stateDir, { recursive: true, force: true }))
+  return { ratingsTopic, averagesTopic, appId: uniqueName('sem-app'), stateDir, ratings }
+}
+
+function config(
+  s: Setup,
+  guarantee: 'at_least_once' | 'exactly_once_v2',
+  extra: Record<string, unknown> = {}
+): Record<string, unknown> {
+  return {
+    'application.id': s.appId,
+    'bootstrap.servers': bootstrap(),
+    'processing.guarantee': guarantee,
+    'statestore.cache.max.bytes': 0,
+    'commit.interval.ms': 100,
+    'state.dir': s.stateDir,
+    'replication.factor': 1,
+    ...extra
+  }
+}
+
+async function assertExactStore(streams: KafkaStreams, ratings: readonly Rating[]): Promise<void> {
+  const expected = expectedTotals(ratings)
+  await waitFor('RUNNING', () => streams.state === 'RUNNING' || streams.state === 'ERROR', 60_000)
+  const sums = streams.store<bigint, CountAndSum>(COUNT_SUM_STORE)
+  await waitFor(
+    'exact totals in the store',
+    () => streams.state === 'ERROR' || [...expected].every(([k, v]) => sums.get(BigInt(k))?.count === v.count),
+    90_000
+  )
+  assert.equal(streams.state, 'RUNNING', `state (error: ${(streams.error as Error)?.message})`)
+  for (const [movie, want] of expected) {
+    assert.deepEqual(sums.get(BigInt(movie)), want, `count and sum of movie ${movie}`)
+    assert.equal(streams.store<bigint, number>(AVERAGE_STORE).get(BigInt(movie)), want.sum / want.count)
+  }
+}
+
+async function assertExactOutput(t: TestContext, s: Setup): Promise<void> {
+  const expected = expectedTotals(s.ratings)
+  const c = await consumer(t, { 'auto.offset.reset': 'earliest', 'isolation.level': 'read_committed' })
+  c.subscribe([s.averagesTopic])
+  const latest = new Map<number, number>()
+  await waitFor(
+    'exact averages in the output topic',
+    async () => {
+      for (const r of await c.consume(5000, 200)) {
+        latest.set(
+          Number(Serdes.Long().deserialize(s.averagesTopic, r.key)),
+          Serdes.Double().deserialize(s.averagesTopic, r.value) as number
+        )
+      }
+      return [...expected].every(([k, v]) => latest.get(k) === v.sum / v.count)
+    },
+    90_000
+  )
+}
+
+/** The real client, with the transactional producer's commits and sends failing on chosen calls. */
+function faultyProvider(faults: {
+  failCommits?: number[]
+  failSends?: number[]
+  sendTopic?: string
+}): KafkaClientProvider {
+  let commits = 0
+  let sends = 0
+  return {
+    name: 'faulty',
+    createAdmin: (o) => confluentClientProvider.createAdmin(o),
+    createConsumer: (o) => confluentClientProvider.createConsumer(o),
+    async createProducer(o) {
+      const real = await confluentClientProvider.createProducer(o)
+      const faulty: ProducerClient = {
+        produce: (record, onDelivery) => {
+          if (record.topic === faults.sendTopic && faults.failSends?.includes(++sends)) {
+            // As the client reports a record it gave up on: through the delivery callback, later.
+            setImmediate(() => onDelivery?.(new Error('injected delivery failure'), null))
+            return true
+          }
+          return real.produce(record, onDelivery)
+        },
+        flush: (ms) => real.flush(ms),
+        initTransactions: (ms) => real.initTransactions(ms),
+        beginTransaction: () => real.beginTransaction(),
+        sendOffsetsToTransaction: (offsets, group, ms) => real.sendOffsetsToTransaction(offsets, group, ms),
+        commitTransaction: async (ms) => {
+          if (faults.failCommits?.includes(++commits)) throw new StreamsError('KAFKA_CLIENT', 'injected commit failure')
+          await real.commitTransaction(ms)
+        },
+        abortTransaction: (ms) => real.abortTransaction(ms),
+        close: (ms) => real.close(ms)
+      }
+      return faulty
+    }
+  }
+}
+
+test(
+  'exactly-once: a failed transaction commit aborts, restores the stores and reprocesses (exact results)',
+  { timeout: 180_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
+      {
+        logger: memoryLogger(),
+        clientProvider: faultyProvider({ failCommits: [3, 7] })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    await assertExactOutput(t, s)
+    assert.equal(streams.metrics().abortedTransactionsTotal, 2, 'two transactions were aborted')
+    assert.ok(streams.metrics().restoredRecordsTotal > 0, 'state was restored from the changelogs after the aborts')
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: a record the producer could not deliver aborts the transaction and restores (exact results)',
+  { timeout: 180_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
+      {
+        logger: memoryLogger(),
+        clientProvider: faultyProvider({ failSends: [500], sendTopic: s.averagesTopic })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    await assertExactOutput(t, s)
+    assert.equal(streams.metrics().abortedTransactionsTotal, 1)
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'at-least-once: a record the producer could not deliver stops the instance (ERROR), offsets not committed past it',
+  { timeout: 120_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'at_least_once', { 'commit.interval.ms': 60_000 }),
+      {
+        logger: memoryLogger(),
+        clientProvider: faultyProvider({ failSends: [10], sendTopic: s.averagesTopic })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await waitFor('ERROR', () => streams.state === 'ERROR', 60_000)
+    assert.equal((streams.error as StreamsError).code, 'KAFKA_CLIENT')
+    assert.match((streams.error as Error).message, /injected delivery failure/)
+    const c = await consumer(t, { 'group.id': s.appId })
+    const committed = await c.committed([0, 1, 2].map((partition) => ({ topic: s.ratingsTopic, partition })))
+    assert.ok(
+      committed.every((o) => o.offset < 0),
+      `nothing committed: ${JSON.stringify(committed)}`
+    )
+  }
+)
+
+test('poison record: logAndContinue skips it and counts it; the rest is exact', { timeout: 120_000 }, async (t) => {
+  const s = await setup(t, 1500, [100, 900])
+  const streams = new KafkaStreams(
+    runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+    config(s, 'exactly_once_v2', { 'deserialization.exception.handler': logAndContinueDeserialization }),
+    { logger: memoryLogger() }
+  )
+  defer(t, () => streams.close())
+  await streams.start()
+  await assertExactStore(streams, s.ratings)
+  assert.equal(streams.metrics().droppedRecordsTotal, 2)
+  assert.equal(await streams.close(), true)
+})
+
+test(
+  'poison record: the default logAndFail stops the instance with DESERIALIZATION and does not commit past it',
+  { timeout: 120_000 },
+  async (t) => {
+    const s = await setup(t, 600, [300])
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2'),
+      { logger: memoryLogger() }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await waitFor('ERROR', () => streams.state === 'ERROR', 60_000)
+    const error = streams.error as StreamsError
+    assert.equal(error.code, 'DESERIALIZATION')
+    const c = await consumer(t, { 'group.id': s.appId, 'isolation.level': 'read_committed' })
+    const committed = await c.committed([{ topic: s.ratingsTopic, partition: error.partition! }])
+    assert.ok(
+      committed[0]!.offset <= Number(error.offset),
+      `committed ${committed[0]!.offset} is not past the poison record at ${error.offset}`
+    )
+  }
+)
+
+test(
+  'close(timeout) commits and leaves the group: a second instance takes all tasks without waiting for a session timeout',
+  { timeout: 120_000 },
+  async (t) => {
+    const s = await setup(t, 600)
+    const first = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'at_least_once', { 'commit.interval.ms': 60_000 }),
+      { logger: memoryLogger() }
+    )
+    defer(t, () => first.close())
+    await first.start()
+    await assertExactStore(first, s.ratings)
+    const started = Date.now()
+    assert.equal(await first.close(10_000), true)
+    assert.ok(Date.now() - started < 10_000)
+    assert.equal(first.state, 'NOT_RUNNING')
+    // Committed on close although the commit interval (60 s) never elapsed: the next instance starts where it ended.
+    const secondDir = mkdtempSync(join(tmpdir(), 'kstreams-sem-'))
+    defer(t, () => rmSync(secondDir, { recursive: true, force: true }))
+    const second = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      { ...config(s, 'at_least_once'), 'state.dir': secondDir },
+      { logger: memoryLogger() }
+    )
+    defer(t, () => second.close())
+    const joined = Date.now()
+    await second.start()
+    // The default session timeout is 45 s: getting the tasks sooner shows the first instance left the group.
+    await waitFor(
+      'second instance running all 6 tasks',
+      () => second.state === 'RUNNING' && second.metrics().tasks.length === 6,
+      30_000
+    )
+    assert.ok(Date.now() - joined < 30_000)
+    await assertExactStore(second, s.ratings)
+    assert.equal(second.metrics().recordsProcessedTotal, 0, 'nothing reprocessed: offsets were committed on close')
+    // close() during start-up (still REBALANCING or just RUNNING) also finishes.
+    assert.equal(await second.close(10_000), true)
+  }
+)
+
+test(
+  'metrics: consumer lag per source partition, refreshed while processing, 0 when caught up',
+  { timeout: 120_000 },
+  async (t) => {
+    const s = await setup(t, 20_000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 100 }),
+      { logger: memoryLogger() }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    let maxLag = 0
+    await waitFor(
+      'lag > 0 while the backlog is processed',
+      () => {
+        maxLag = Math.max(maxLag, streams.metrics().consumerLagTotal)
+        return maxLag > 0
+      },
+      60_000
+    )
+    await waitFor(
+      'lag 0 on all 6 partitions',
+      () => streams.metrics().consumerLag.length === 6 && streams.metrics().consumerLagTotal === 0,
+      90_000
+    )
+    const lag = streams.metrics().consumerLag
+    assert.deepEqual(
+      lag.map((l) => (l.topic.endsWith('-repartition') ? 'repartition' : l.topic)).sort(),
+      [s.ratingsTopic, s.ratingsTopic, s.ratingsTopic, 'repartition', 'repartition', 'repartition'].sort()
+    )
+    for (const l of lag) assert.equal(l.position, l.endOffset)
+    assert.ok(maxLag > 0 && maxLag <= 40_000, `lag seen while processing: ${maxLag}`)
+  }
+)
+
+test('two instances cannot share a state directory', { timeout: 60_000 }, async (t) => {
+  const s = await setup(t, 10)
+  const first = new KafkaStreams(runningAverageTopology(s.ratingsTopic, s.averagesTopic), config(s, 'at_least_once'), {
+    logger: memoryLogger()
+  })
+  defer(t, () => first.close())
+  await first.start()
+  const second = new KafkaStreams(runningAverageTopology(s.ratingsTopic, s.averagesTopic), config(s, 'at_least_once'), {
+    logger: memoryLogger()
+  })
+  defer(t, () => second.close())
+  await assert.rejects(second.start(), (e: StreamsError) => e.code === 'ILLEGAL_STATE' && e.setting === 'state.dir')
+  assert.equal(await first.close(), true)
+})
