@@ -65,13 +65,17 @@ export async function liveRoutes(app: FastifyInstance): Promise<void> {
   })
 
   app.get('/kafka', { websocket: true }, (socket, request) => {
-    // Snapshot and registration in the same tick: no update can fall between them, none is sent twice.
-    for (const average of app.services.feed.snapshot()) {
-      deliver(socket, JSON.stringify({ ...average, type: 'snapshot' } satisfies AverageMessage))
-    }
-    sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', (err) => request.log.warn({ err }, 'websocket error'))
+    // After the upgrade response has gone out on its own (a client that reads the 101 and the first frame in one
+    // chunk could drop the frame). Snapshot and registration stay in one tick: no update falls between them.
+    setImmediate(() => {
+      if (socket.readyState !== socket.OPEN) return
+      for (const average of app.services.feed.snapshot()) {
+        deliver(socket, JSON.stringify({ ...average, type: 'snapshot' } satisfies AverageMessage))
+      }
+      sockets.add(socket)
+    })
     // The protocol is server-to-client; anything a client sends is ignored.
   })
 }

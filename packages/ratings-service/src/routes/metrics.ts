@@ -90,6 +90,16 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     'Records dropped (bad input, handlers returned continue)',
     (m) => m.droppedRecordsTotal
   )
+  fromEngine(
+    'kstreams_consumer_lag_total',
+    'Records behind the end of the source partitions',
+    (m) => m.consumerLagTotal
+  )
+  fromEngine(
+    'kstreams_aborted_transactions_total',
+    'Exactly-once transactions aborted',
+    (m) => m.abortedTransactionsTotal
+  )
   fromEngine('kstreams_tasks', 'Tasks assigned to this instance', (m) => m.tasks.length)
   registry.registerMetric(
     new Gauge({

@@ -1,0 +1,258 @@
+// Every route through inject() (and the WebSocket through injectWS), with test doubles for Kafka, the feed and the
+// engine: each class of bad input gets its status and a JSON error, never a 500.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FastifyInstance } from 'fastify'
+import { build } from '../src/app.ts'
+import { fakeServices, testConfig, waitFor } from './helpers.ts'
+
+async function app(t: import('node:test').TestContext, env: Record<string, string> = {}) {
+  const services = fakeServices()
+  const instance = await build({ config: testConfig(env), services, logger: false })
+  t.after(() => instance.close())
+  return { app: instance, ...services }
+}
+
+function post(
+  app: FastifyInstance,
+  payload: string | object,
+  headers: Record<string, string> = { 'content-type': 'application/json' }
+) {
+  return app.inject({
+    method: 'POST',
+    url: '/rating',
+    headers,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload)
+  })
+}
+
+test('GET / serves the page: form, movies, ratings 10..1, alert, live table, local assets only', async (t) => {
+  const { app: a } = await app(t)
+  const res = await a.inject('/')
+  assert.equal(res.statusCode, 200)
+  assert.match(res.headers['content-type'] as string, /^text\/html/)
+  const html = res.body
+  for (const [id, title] of [
+    [362, 'Lethal Weapon'],
+    [363, 'Guardians of the Galaxy'],
+    [364, 'Se7en']
+  ]) {
+    assert.match(html, new RegExp(`<option value="${id}">${title}</option>`))
+    assert.match(html, new RegExp(`<tr data-movie-id="${id}">\\s*<th scope="row">${title}</th>`))
+  }
+  const ratings = [...html.matchAll(/<option value="(\d+)">\1<\/option>/g)].map((m) => Number(m[1]))
+  assert.deepEqual(ratings, [10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+  assert.match(html, /<label for="movieId">/)
+  assert.match(html, /<label for="rating">/)
+  assert.match(html, /<button type="submit"/)
+  assert.match(html, /Thank you for submitting your rating/)
+  assert.match(html, /aria-label="Dismiss"/)
+  assert.doesNotMatch(html, /https?:\/\//, 'no external (CDN) URLs')
+  const again = await a.inject({ url: '/', headers: { 'if-none-match': res.headers.etag as string } })
+  assert.equal(again.statusCode, 304)
+})
+
+test('assets are served with their types', async (t) => {
+  const { app: a } = await app(t)
+  const js = await a.inject('/assets/app.js')
+  assert.equal(js.statusCode, 200)
+  assert.match(js.headers['content-type'] as string, /^text\/javascript/)
+  assert.match(js.body, /new WebSocket/)
+  const css = await a.inject('/assets/app.css')
+  assert.equal(css.statusCode, 200)
+  assert.match(css.headers['content-type'] as string, /^text\/css/)
+  assert.equal((await a.inject('/assets/nope.js')).statusCode, 404)
+})
+
+test('POST /rating: 202 {"message":"Accepted"} after the write, with the rating as sent', async (t) => {
+  const { app: a, sink } = await app(t)
+  const res = await post(a, { movieId: 362, rating: 8 })
+  assert.equal(res.statusCode, 202)
+  assert.deepEqual(res.json(), { message: 'Accepted' })
+  assert.deepEqual(sink.sent, [{ movieId: 362, rating: 8 }])
+  assert.equal((await post(a, '{"movieId":364,"rating":10.0}')).statusCode, 202, '10.0 is the integer 10 in JSON')
+  assert.equal(
+    (await post(a, { movieId: 363, rating: 1 }, { 'content-type': 'application/json; charset=utf-8' })).statusCode,
+    202
+  )
+})
+
+test('POST /rating: 400 for bad JSON, missing, mistyped, out-of-range and unknown fields', async (t) => {
+  const { app: a, sink } = await app(t)
+  const cases: Array<[string, string | object]> = [
+    ['bad JSON', '{"movieId":362,'],
+    ['not JSON at all', 'rating=8'],
+    ['empty body', ''],
+    ['JSON array', [362, 8]],
+    ['JSON null', 'null'],
+    ['JSON string', '"362"'],
+    ['missing rating', { movieId: 362 }],
+    ['missing movieId', { rating: 8 }],
+    ['string rating', { movieId: 362, rating: '8' }],
+    ['string movieId', { movieId: '362', rating: 8 }],
+    ['null rating', { movieId: 362, rating: null }],
+    ['boolean rating', { movieId: 362, rating: true }],
+    ['rating 0', { movieId: 362, rating: 0 }],
+    ['rating 11', { movieId: 362, rating: 11 }],
+    ['rating -3', { movieId: 362, rating: -3 }],
+    ['decimal rating', { movieId: 362, rating: 8.5 }],
+    ['huge rating', '{"movieId":362,"rating":1e400}'],
+    ['negative movieId', { movieId: -362, rating: 8 }],
+    ['decimal movieId', { movieId: 362.5, rating: 8 }],
+    ['unknown movieId', { movieId: 999, rating: 8 }],
+    ['unknown field', { movieId: 362, rating: 8, user: 'x' }],
+    ['prototype pollution', '{"movieId":362,"rating":8,"__proto__":{"x":1}}']
+  ]
+  for (const [name, payload] of cases) {
+    const res = await post(a, payload)
+    assert.equal(res.statusCode, 400, `${name}: ${res.body}`)
+    const body = res.json()
+    assert.equal(body.statusCode, 400, name)
+    assert.equal(typeof body.message, 'string', name)
+  }
+  assert.deepEqual(sink.sent, [])
+})
+
+test('POST /rating: 415 for a content type other than JSON, 413 for an oversized body', async (t) => {
+  const { app: a } = await app(t)
+  for (const type of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/xml',
+    'multipart/form-data; boundary=x'
+  ]) {
+    const res = await post(a, '{"movieId":362,"rating":8}', { 'content-type': type })
+    assert.equal(res.statusCode, 415, `${type}: ${res.body}`)
+    assert.equal(res.json().statusCode, 415)
+  }
+  const none = await a.inject({ method: 'POST', url: '/rating', payload: Buffer.from('{"movieId":362,"rating":8}') })
+  assert.equal(none.statusCode, 415, `no content type: ${none.body}`)
+  const big = await post(a, JSON.stringify({ movieId: 362, rating: 8, pad: 'x'.repeat(5000) }))
+  assert.equal(big.statusCode, 413)
+  assert.equal(big.json().statusCode, 413)
+})
+
+test('POST /rating: 503 with Retry-After when Kafka cannot take the write', async (t) => {
+  const { app: a, sink } = await app(t)
+  sink.fail = true
+  const res = await post(a, { movieId: 362, rating: 8 })
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.headers['retry-after'], '5')
+  assert.equal(res.json().code, 'KAFKA_UNAVAILABLE')
+  assert.doesNotMatch(res.body, /broker down/, 'internal detail is logged, not returned')
+})
+
+test('GET /averages and /averages/:movieId answer from the local store, the owner or the feed', async (t) => {
+  const { app: a, engine, feed } = await app(t)
+  engine.local.set(362, { movieId: 362, rating: 9, count: 2 })
+  feed.push({ movieId: 363, rating: 4, count: 1 })
+  engine.remote.set(363, undefined)
+  assert.deepEqual((await a.inject('/averages')).json(), [
+    { movieId: 362, rating: 9, count: 2, source: 'store' },
+    { movieId: 363, rating: 4, count: 1, source: 'feed' }
+  ])
+  assert.deepEqual((await a.inject('/averages/362')).json(), { movieId: 362, rating: 9, count: 2, source: 'store' })
+  assert.deepEqual((await a.inject('/averages/363')).json(), { movieId: 363, rating: 4, count: 1, source: 'feed' })
+  assert.deepEqual((await a.inject('/averages/364')).json(), { movieId: 364, rating: null, count: 0, source: 'store' })
+  assert.equal((await a.inject('/averages/363?local=true')).statusCode, 421, 'an owner query never bounces on')
+})
+
+test('GET /averages/:movieId forwards to the owning instance', async (t) => {
+  const owner = await app(t)
+  owner.engine.local.set(363, { movieId: 363, rating: 7, count: 3 })
+  await owner.app.listen({ host: '127.0.0.1', port: 0 })
+  const address = owner.app.server.address() as import('node:net').AddressInfo
+  const { app: a, engine } = await app(t)
+  engine.remote.set(363, `127.0.0.1:${address.port}`)
+  assert.deepEqual((await a.inject('/averages/363')).json(), { movieId: 363, rating: 7, count: 3, source: 'owner' })
+})
+
+test('GET /averages/:movieId: 400 for a malformed id, 404 for an unknown movie, 503 while the engine is down', async (t) => {
+  const { app: a, engine } = await app(t)
+  for (const bad of ['abc', '0', '-1', '3.5', '1e3', '99999999999999999999']) {
+    assert.equal((await a.inject(`/averages/${bad}`)).statusCode, 400, bad)
+  }
+  assert.equal((await a.inject('/averages/362?local=maybe')).statusCode, 400)
+  assert.equal((await a.inject('/averages/999')).statusCode, 404)
+  engine.state = 'ERROR'
+  const res = await a.inject('/averages/362')
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().code, 'NOT_QUERYABLE')
+  assert.equal((await a.inject('/averages')).statusCode, 503)
+})
+
+test('health: live always; ready only with the engine RUNNING, the producer connected and the feed caught up', async (t) => {
+  const { app: a, engine, sink, feed } = await app(t)
+  assert.equal((await a.inject('/health/live')).statusCode, 200)
+  const ready = await a.inject('/health')
+  assert.equal(ready.statusCode, 200)
+  assert.deepEqual(ready.json(), {
+    status: 'ready',
+    checks: { engine: 'RUNNING', producer: 'connected', feed: 'caught-up' }
+  })
+  engine.state = 'REBALANCING'
+  assert.equal((await a.inject('/health/ready')).statusCode, 503)
+  engine.state = 'RUNNING'
+  feed.caughtUp = false
+  assert.equal((await a.inject('/health/ready')).json().checks.feed, 'catching-up')
+  feed.caughtUp = true
+  sink.connected = false
+  const down = await a.inject('/health')
+  assert.equal(down.statusCode, 503)
+  assert.equal(down.json().checks.producer, 'disconnected')
+  assert.equal((await a.inject('/health/live')).statusCode, 200)
+})
+
+test('GET /metrics: Prometheus text with process, HTTP, rating and engine metrics', async (t) => {
+  const { app: a } = await app(t)
+  await post(a, { movieId: 362, rating: 8 })
+  await post(a, { movieId: 999, rating: 8 })
+  const res = await a.inject('/metrics')
+  assert.equal(res.statusCode, 200)
+  assert.match(res.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/)
+  for (const line of [
+    'ratings_submitted_total{result="accepted"} 1',
+    'ratings_submitted_total{result="rejected"} 1',
+    'kstreams_state{state="RUNNING"} 1',
+    'kstreams_state{state="ERROR"} 0',
+    'kstreams_records_processed_total 42',
+    'kstreams_consumer_lag_total 7',
+    'kstreams_tasks 2',
+    'websocket_clients 0'
+  ])
+    assert.ok(res.body.includes(line), line)
+  assert.match(res.body, /http_request_duration_seconds_count\{method="POST",route="\/rating",status="202"\} 1/)
+  assert.match(res.body, /process_cpu_seconds_total/)
+})
+
+test('WS /kafka: a snapshot of every average first, then updates, from one subscription for all sockets', async (t) => {
+  const { app: a, feed } = await app(t)
+  await a.ready()
+  feed.push({ movieId: 362, rating: 8, count: 1 })
+  feed.push({ movieId: 364, rating: 5, count: 2 })
+  assert.equal(feed.listeners, 1, 'the app subscribes once, before any socket')
+
+  const received: unknown[][] = [[], []]
+  const sockets = await Promise.all(
+    [0, 1].map(async (i) => {
+      // Listening once open is early enough: the snapshot goes out on the server's next turn after the upgrade.
+      const ws = await a.injectWS('/kafka')
+      ws.on('message', (data) => received[i]!.push(JSON.parse(String(data))))
+      t.after(() => ws.terminate())
+      return ws
+    })
+  )
+  assert.equal(sockets.length, 2)
+  await waitFor('both snapshots', () => (received.every((r) => r.length >= 2) ? true : undefined))
+  assert.equal(feed.listeners, 1, 'sockets do not add subscriptions')
+  feed.push({ movieId: 362, rating: 9, count: 2 })
+  await waitFor('the update on both sockets', () => (received.every((r) => r.length >= 3) ? true : undefined))
+  for (const r of received) {
+    assert.deepEqual(r, [
+      { movieId: 362, rating: 8, count: 1, type: 'snapshot' },
+      { movieId: 364, rating: 5, count: 2, type: 'snapshot' },
+      { movieId: 362, rating: 9, count: 2, type: 'update' }
+    ])
+  }
+  assert.match((await a.inject('/metrics')).body, /websocket_clients 2/)
+})

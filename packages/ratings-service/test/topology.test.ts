@@ -1,0 +1,52 @@
+// The service's topology through the TopologyTestDriver: the tutorial's 8 and 10 give 9, and the stats topic and
+// count-and-sum store carry the number of ratings.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { KeyValue, Serdes, dropMockSchemaRegistryScope } from 'kstreams-ts'
+import { TopologyTestDriver } from 'kstreams-ts/testing'
+import {
+  AVERAGE_RATINGS_STORE,
+  COUNT_AND_SUM_STORE,
+  buildTopology,
+  countAndSumSerde,
+  ratingSerde
+} from '../src/topology.ts'
+import type { CountAndSum } from '../src/topology.ts'
+
+const topics = { ratings: 'ratings', averages: 'rating-averages', stats: 'rating-stats' }
+
+function setup(t: import('node:test').TestContext, scope: string) {
+  const registry = `mock://${scope}`
+  t.after(() => dropMockSchemaRegistryScope(registry))
+  const serdes = { rating: ratingSerde(registry), countAndSum: countAndSumSerde(registry) }
+  const driver = new TopologyTestDriver(
+    buildTopology(serdes, topics),
+    { 'application.id': 'ratings-test', 'statestore.cache.max.bytes': 0 },
+    0
+  )
+  t.after(() => driver.close())
+  return { driver, serdes, input: driver.createInputTopic(topics.ratings, Serdes.Long(), serdes.rating) }
+}
+
+test('8 then 10 for Lethal Weapon: rating-averages gets 8 then 9 as Java Long/Double', (t) => {
+  const { driver, input } = setup(t, 'svc-topology-1')
+  input.pipeKeyValueList([
+    KeyValue.pair(362n, { movieId: 362, rating: 8 }),
+    KeyValue.pair(362n, { movieId: 362, rating: 10 })
+  ])
+  const out = driver.createOutputTopic(topics.averages, Serdes.Long(), Serdes.Double()).readKeyValuesToList()
+  assert.deepEqual(out, [KeyValue.pair(362n, 8), KeyValue.pair(362n, 9)])
+  assert.equal(driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE).get(362n), 9)
+})
+
+test('the stats topic and the count-and-sum store hold count and sum per movie', (t) => {
+  const { driver, input, serdes } = setup(t, 'svc-topology-2')
+  input.pipeInput(1n, { movieId: 363, rating: 4 })
+  input.pipeInput(2n, { movieId: 364, rating: 10 })
+  input.pipeInput(3n, { movieId: 363, rating: 7 })
+  const stats = driver.createOutputTopic(topics.stats, Serdes.Long(), serdes.countAndSum).readKeyValuesToList()
+  assert.deepEqual(stats.at(-1), KeyValue.pair(363n, { count: 2, sum: 11 }))
+  const store = driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
+  assert.deepEqual(store.get(364n), { count: 1, sum: 10 })
+  assert.equal(driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE).get(363n), 5.5)
+})
