@@ -46,8 +46,9 @@ async function readLatest<V>(
   await waitFor(
     `final values in ${topic}`,
     async () => {
-      for (const r of await c.consume(5000, 200))
+      for (const r of await c.consume(5000, 200)) {
         latest.set(Number(Serdes.Long().deserialize(topic, r.key)), decode(r.value))
+      }
       return done(latest)
     },
     timeoutMs
@@ -182,8 +183,9 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
           (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
           (m) => [...expected].every(([k, v]) => m.get(k) === v.sum / v.count)
         )
-        for (const [movie, want] of expected)
+        for (const [movie, want] of expected) {
           assert.equal(out.get(movie), want.sum / want.count, `output average of movie ${movie}`)
+        }
       } else {
         for (const [movie, want] of expected) {
           const got = sums.get(BigInt(movie))

@@ -38,8 +38,9 @@ async function setup(t: TestContext, count: number, poison: number[] = []): Prom
   const json = Serdes.Json<Rating>()
   for (const [i, r] of ratings.entries()) {
     const key = Serdes.Long().serialize(ratingsTopic, BigInt(r.movieId))
-    if (poison.includes(i))
+    if (poison.includes(i)) {
       while (!p.produce({ topic: ratingsTopic, key, value: Buffer.from('{not json') })) await p.flush()
+    }
     while (!p.produce({ topic: ratingsTopic, key, value: json.serialize(ratingsTopic, r) })) await p.flush()
   }
   await p.flush()
