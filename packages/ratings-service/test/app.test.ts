@@ -219,8 +219,9 @@ test('GET /metrics: Prometheus text with process, HTTP, rating and engine metric
     'kstreams_consumer_lag_total 7',
     'kstreams_tasks 2',
     'websocket_clients 0'
-  ])
+  ]) {
     assert.ok(res.body.includes(line), line)
+  }
   assert.match(res.body, /http_request_duration_seconds_count\{method="POST",route="\/rating",status="202"\} 1/)
   assert.match(res.body, /process_cpu_seconds_total/)
 })

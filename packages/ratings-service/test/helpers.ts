@@ -30,8 +30,9 @@ export function testConfig(env: Record<string, string> = {}): ServiceConfig {
 function required(name: string, hint: string): string {
   const value = process.env[name]
   // Broker tests fail rather than skip when the infrastructure is missing.
-  if (value === undefined || value === '')
+  if (value === undefined || value === '') {
     throw new Error(`${name} is not set: run with npm test (scripts/test.sh) or ${hint}`)
+  }
   return value
 }
 
