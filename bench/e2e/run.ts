@@ -43,11 +43,13 @@ const JAVA = process.env.JAVA ?? 'java'
 const STATE_ROOT = `/tmp/kstreams-e2e-bench-${process.pid}`
 const CACHE_ON = 10 * 1024 * 1024
 const PARTITIONS = 3
+const BROKER_PID =
+  process.env.BROKER_PID === undefined || process.env.BROKER_PID === '' ? undefined : Number(process.env.BROKER_PID)
 
 type Guarantee = 'at_least_once' | 'exactly_once_v2'
 interface Config {
   readonly name: string
-  readonly impl: 'ours' | 'java' | 'flow' | 'raw'
+  readonly impl: 'ours' | 'java' | 'flow' | 'raw' | 'raw-same-io'
   readonly guarantee: Guarantee
   readonly cache: boolean
   /** The small input topic (flow is 20–50x slower than the rest). */
@@ -63,6 +65,7 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
   }
 }
 CONFIGS.push({ name: 'raw-loop', impl: 'raw', guarantee: 'at_least_once', cache: false, small: false })
+CONFIGS.push({ name: 'raw-same-io', impl: 'raw-same-io', guarantee: 'at_least_once', cache: false, small: false })
 CONFIGS.push({ name: 'flow-alos', impl: 'flow', guarantee: 'at_least_once', cache: false, small: true })
 CONFIGS.push({ name: 'flow-eos', impl: 'flow', guarantee: 'exactly_once_v2', cache: false, small: true })
 const selected =
@@ -79,6 +82,8 @@ interface RunResult {
   readonly recordsPerSecond: number
   readonly cpuSecondsPer100k: number | null
   readonly peakRssMb: number | null
+  /** CPU the broker spent during the run (same machine: it competes with the client for the 2 cores). */
+  readonly brokerCpuSecondsPer100k: number | null
   readonly outputRecords: number
 }
 
@@ -132,6 +137,20 @@ function childCommand(c: Config, appId: string, input: string, output: string, s
           '--conditions=source',
           ...cpuProf(c),
           join(ROOT, 'bench/e2e/raw-loop.ts'),
+          BOOTSTRAP,
+          appId,
+          input,
+          output,
+          commitMs
+        ]
+      ]
+    case 'raw-same-io':
+      return [
+        NODE,
+        [
+          '--conditions=source',
+          ...cpuProf(c),
+          join(ROOT, 'bench/e2e/raw-same-io.ts'),
           BOOTSTRAP,
           appId,
           input,
@@ -329,6 +348,7 @@ async function runOnce(
   let ok = false
   let seconds = NaN
   let stats: ReturnType<typeof procStats>
+  let brokerCpu: number | undefined
   try {
     const startDeadline = Date.now() + 120_000
     let started: number | undefined
@@ -339,6 +359,7 @@ async function runOnce(
         throw new Error(`child did not start: ${child.stderr.slice(-5).join(' | ')}`)
       } else await sleep(20)
     }
+    const brokerBefore = BROKER_PID === undefined ? undefined : procStats(BROKER_PID)?.cpuSeconds
     let lastCommitted = -1
     let lastProgressAt = Date.now()
     for (;;) {
@@ -347,6 +368,8 @@ async function runOnce(
       stats = procStats(child.proc.pid as number) ?? stats
       if (p.done) {
         seconds = (now - started) / 1000
+        const brokerAfter = BROKER_PID === undefined ? undefined : procStats(BROKER_PID)?.cpuSeconds
+        if (brokerBefore !== undefined && brokerAfter !== undefined) brokerCpu = brokerAfter - brokerBefore
         ok = true
         break
       }
@@ -402,6 +425,7 @@ async function runOnce(
     recordsPerSecond: Number.isFinite(seconds) ? Math.round(n / seconds) : 0,
     cpuSecondsPer100k: stats === undefined ? null : Number(((stats.cpuSeconds * 100_000) / n).toFixed(2)),
     peakRssMb: stats?.peakRssMb ?? null,
+    brokerCpuSecondsPer100k: brokerCpu === undefined ? null : Number(((brokerCpu * 100_000) / n).toFixed(2)),
     outputRecords: out.count
   }
 }
@@ -415,7 +439,7 @@ async function endOffsets(consumer: ConsumerClient, topic: string): Promise<Map<
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+  return Math.round(s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2)
 }
 
 const admin = await confluentClientProvider.createAdmin({ properties: { 'bootstrap.servers': BOOTSTRAP }, logger })
@@ -473,20 +497,33 @@ const rate = (name: string): number | undefined => {
   return ok.length === 0 ? undefined : median(ok.map((r) => r.recordsPerSecond))
 }
 const fmt = (x: number): string => x.toLocaleString('en-US')
-const lines: string[] = []
-lines.push(
-  `| Configuration | Records | rec/s (median) | rec/s range | CPU s / 100k rec | Peak RSS MB | Output records | Load (1 min) | Notes |`
-)
-lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|')
+const range = (xs: Array<number | null>, f: (x: number) => string = String): string => {
+  const v = xs.filter((x): x is number => x !== null)
+  return v.length === 0 ? '' : `${f(Math.min(...v))}–${f(Math.max(...v))}`
+}
+const lines: string[] = [
+  '| Configuration | Records | rec/s (median) | rec/s range | CPU s / 100k | Broker CPU s / 100k | Peak RSS MB | Outputs | Load (1 min) | Runs |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+]
 for (const [name, rs] of byConfig) {
   const ok = rs.filter((r) => r.ok)
-  const rates = ok.map((r) => r.recordsPerSecond)
-  const cpu = ok.map((r) => r.cpuSecondsPer100k).filter((x): x is number => x !== null)
-  const rss = ok.map((r) => r.peakRssMb).filter((x): x is number => x !== null)
   const notes = [...new Set(rs.map((r) => r.note).filter((x) => x !== ''))].join('; ')
-  lines.push(
-    `| ${name} | ${fmt(rs[0]?.records ?? 0)} | ${ok.length === 0 ? 'failed' : fmt(median(rates))} | ${ok.length === 0 ? '' : `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}`} | ${cpu.length === 0 ? '' : `${Math.min(...cpu)}–${Math.max(...cpu)}`} | ${rss.length === 0 ? '' : `${Math.min(...rss)}–${Math.max(...rss)}`} | ${[...new Set(rs.map((r) => fmt(r.outputRecords)))].join(', ')} | ${rs.map((r) => r.load1).join(', ')} | ${ok.length}/${rs.length} ok${notes === '' ? '' : `; ${notes}`} |`
-  )
+  const cells = [
+    name,
+    fmt(rs[0]?.records ?? 0),
+    ok.length === 0 ? 'failed' : fmt(median(ok.map((r) => r.recordsPerSecond))),
+    range(
+      ok.map((r) => r.recordsPerSecond),
+      fmt
+    ),
+    range(ok.map((r) => r.cpuSecondsPer100k)),
+    range(ok.map((r) => r.brokerCpuSecondsPer100k)),
+    range(ok.map((r) => r.peakRssMb)),
+    [...new Set(rs.map((r) => fmt(r.outputRecords)))].join(', '),
+    rs.map((r) => r.load1).join(', '),
+    `${ok.length}/${rs.length} ok${notes === '' ? '' : `; ${notes}`}`
+  ]
+  lines.push(`| ${cells.join(' | ')} |`)
 }
 const ratios: string[] = []
 const ratio = (label: string, a: string, b: string, goal: number): void => {
@@ -509,6 +546,7 @@ for (const cache of ['off', 'on']) {
 }
 ratio('ours / raw loop (ALOS, cache off)', 'ours-alos-cache-off', 'raw-loop', 0.7)
 ratio('ours / raw loop (ALOS, cache on)', 'ours-alos-cache-on', 'raw-loop', 0.7)
+ratio('ours / raw loop with the same Kafka I/O (ALOS, cache off)', 'ours-alos-cache-off', 'raw-same-io', 0.7)
 ratio('ours / @kafkats/flow (ALOS, cache off)', 'ours-alos-cache-off', 'flow-alos', 1)
 ratio('ours / @kafkats/flow (EOS, cache off)', 'ours-eos-cache-off', 'flow-eos', 1)
 
