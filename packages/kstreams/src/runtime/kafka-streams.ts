@@ -128,6 +128,7 @@ export class KafkaStreams {
   #plan: TopicPlan | null = null
   #error: unknown = null
   #startedAt = 0
+  #closing: Promise<void> | null = null
 
   constructor (topology: Topology, config: StreamsConfig, options: KafkaStreamsOptions = {}) {
     this.#topology = topology
@@ -226,6 +227,11 @@ export class KafkaStreams {
         this.#directory = new InstanceDirectory(metadataTopic, this.#processId, cfg.applicationServer, plan, metaProducer, metaConsumer, (m) => this.#logger.log('warn', m))
         await this.#directory.start()
       }
+      if ((this.#state as KafkaStreamsState) !== 'REBALANCING') {
+        // close() was called while starting: it has closed the clients created so far, these are the rest.
+        await this.#closeClients()
+        return
+      }
       const thread = new StreamThread(cfg, builder, plan, consumer, producer, {
         onRebalanceStart: () => this.#setState('REBALANCING'),
         onRunning: () => this.#setState('RUNNING'),
@@ -249,6 +255,12 @@ export class KafkaStreams {
         await this.#fail(error)
       })
     } catch (error) {
+      const state = this.#state as KafkaStreamsState
+      if (state === 'PENDING_SHUTDOWN' || state === 'NOT_RUNNING') {
+        // close() during start(): a client it closed under our feet is not an error.
+        await this.#closeClients()
+        return
+      }
       await this.#fail(error)
       throw error
     }
@@ -356,22 +368,31 @@ export class KafkaStreams {
       return true
     }
     this.#setState('PENDING_SHUTDOWN')
-    let timer: NodeJS.Timeout | undefined
-    const work = (async () => {
-      const thread = this.#thread
-      if (thread !== null) {
-        thread.stop()
-        await this.#loop
-        if (this.#state === 'PENDING_SHUTDOWN') await thread.shutdown()
+    // A second close() waits for the same shutdown; the instance is NOT_RUNNING only once it has really finished
+    // (Kafka Streams' close(timeout) also returns false and leaves the shutdown running when time is up).
+    this.#closing ??= (async () => {
+      try {
+        const thread = this.#thread
+        if (thread !== null) {
+          thread.stop()
+          await this.#loop
+          if (this.#state === 'PENDING_SHUTDOWN') await thread.shutdown()
+        }
+      } catch (error) {
+        this.#logger.log('error', `shutdown failed: ${(error as Error)?.message ?? String(error)}`)
+      } finally {
+        await this.#closeClients()
+        this.#setState('NOT_RUNNING')
       }
-      await this.#closeClients()
     })()
+    let timer: NodeJS.Timeout | undefined
     const finished = await Promise.race([
-      work.then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
+      this.#closing.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs)
+      })
     ])
     clearTimeout(timer)
-    this.#setState('NOT_RUNNING')
     return finished
   }
 
@@ -456,7 +477,7 @@ export class KafkaStreams {
     const m = this.#thread?.metrics
     const tasks = this.#thread === null ? [] : [...this.#thread.tasks.keys()]
     const lag = this.#thread?.lag ?? []
-    let dropped = 0
+    let dropped = m?.droppedRecordsOfClosedTasks ?? 0
     for (const t of this.#thread?.tasks.values() ?? []) dropped += t.droppedRecords.total
     const seconds = Math.max(0.001, (Date.now() - this.#startedAt) / 1000)
     return {

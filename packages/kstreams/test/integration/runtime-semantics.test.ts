@@ -294,6 +294,44 @@ test(
 )
 
 test(
+  'close(timeout) returns false when time is up and the shutdown goes on; close() during start() stops it',
+  { timeout: 120_000 },
+  async (t) => {
+    const s = await setup(t, 300)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'at_least_once'),
+      {
+        logger: memoryLogger()
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    assert.equal(await streams.close(1), false)
+    assert.equal(streams.state, 'PENDING_SHUTDOWN')
+    assert.equal(await streams.close(20_000), true, 'a second close() waits for the same shutdown')
+    assert.equal(streams.state, 'NOT_RUNNING')
+
+    const otherDir = mkdtempSync(join(tmpdir(), 'kstreams-sem-'))
+    defer(t, () => rmSync(otherDir, { recursive: true, force: true }))
+    const other = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      { ...config(s, 'at_least_once'), 'state.dir': otherDir },
+      { logger: memoryLogger() }
+    )
+    const states: string[] = []
+    other.setStateListener((state) => states.push(state))
+    const starting = other.start()
+    assert.equal(await other.close(20_000), true)
+    await starting
+    assert.equal(other.state, 'NOT_RUNNING')
+    assert.deepEqual(states, ['REBALANCING', 'PENDING_SHUTDOWN', 'NOT_RUNNING'])
+    assert.equal(other.metrics().tasks.length, 0)
+  }
+)
+
+test(
   'metrics: consumer lag per source partition, refreshed while processing, 0 when caught up',
   { timeout: 120_000 },
   async (t) => {

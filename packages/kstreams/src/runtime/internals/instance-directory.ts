@@ -89,6 +89,8 @@ export class InstanceDirectory {
 
   /** Publishes this instance's tasks (after each rebalance step). */
   advertise (tasks: readonly string[]): void {
+    // The consumer's last revocation comes after close() has tombstoned the entry.
+    if (this.#stopped) return
     const ad: Advertisement = { host: this.#host, tasks: [...tasks], at: Date.now() }
     // Known locally at once; the others see it when the record arrives.
     this.#entries.set(this.#processId, ad)

@@ -34,6 +34,8 @@ export interface ThreadMetrics {
   staleRecordsSkipped: number
   /** Exactly-once: transactions aborted after a failed send or commit, each followed by a restore. */
   abortedTransactions: number
+  /** Dropped-records counts of tasks that were closed (the open tasks keep their own). */
+  droppedRecordsOfClosedTasks: number
 }
 
 export interface PartitionLag {
@@ -105,7 +107,8 @@ export class StreamThread {
     restoredRecords: 0,
     restoring: 0,
     staleRecordsSkipped: 0,
-    abortedTransactions: 0
+    abortedTransactions: 0,
+    droppedRecordsOfClosedTasks: 0
   }
 
   /** Consumer lag per assigned source partition, refreshed about once a second from the client's memory. */
@@ -354,6 +357,7 @@ export class StreamThread {
         this.#hooks.log('warn', `closing task ${task.taskId} failed: ${(error as Error).message}`)
       }
       this.tasks.delete(task.taskId)
+      this.metrics.droppedRecordsOfClosedTasks += task.droppedRecords.total
       for (const topic of task.sourceTopics()) {
         const list = this.#owned.get(this.#decorate(topic))
         if (list !== undefined) list[task.partition] = undefined
@@ -373,6 +377,7 @@ export class StreamThread {
       this.#consumer.resume(partitions)
     }
     this.#hooks.onTasksChanged([...this.tasks.keys()])
+    this.#lastLag = 0
     if (this.#running) this.#hooks.onRunning()
   }
 
