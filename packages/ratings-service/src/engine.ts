@@ -20,6 +20,8 @@ export interface RatingsEngine {
   lookup(movieId: number): AverageLookup
   /** Every average held by this instance's tasks. */
   localAverages(): MovieAverage[]
+  /** `application.server` of the other instances that hold part of the averages store. */
+  otherHosts(): string[]
   /** True when the state allows interactive queries. */
   readonly queryable: boolean
   close(timeoutMs: number): Promise<void>
@@ -29,8 +31,10 @@ export interface RatingsEngine {
 export class StreamsEngine implements RatingsEngine {
   readonly #streams: KafkaStreams
   readonly #longSerde = Serdes.Long()
+  readonly #applicationServer: string
 
   constructor(config: ServiceConfig, serdes: TopologySerdes, logger: StreamsLogger) {
+    this.#applicationServer = config.applicationServer
     const topology = buildTopology(serdes, config.topics)
     this.#streams = new KafkaStreams(
       topology,
@@ -80,6 +84,12 @@ export class StreamsEngine implements RatingsEngine {
     const rating = averages.get(key)
     const cs = counts.get(key)
     return { local: true, value: rating === null ? null : { movieId, rating, count: cs?.count ?? 0 } }
+  }
+
+  otherHosts(): string[] {
+    const own = this.#applicationServer
+    const hosts = this.#streams.allMetadataForStore(AVERAGE_RATINGS_STORE).map((m) => m.host)
+    return [...new Set(hosts)].filter((h): h is string => h !== undefined && h !== own)
   }
 
   localAverages(): MovieAverage[] {

@@ -157,14 +157,29 @@ test('GET /averages and /averages/:movieId answer from the local store, the owne
   assert.equal((await a.inject('/averages/363?local=true')).statusCode, 421, 'an owner query never bounces on')
 })
 
-test('GET /averages/:movieId forwards to the owning instance', async (t) => {
+test('GET /averages and /averages/:movieId forward to the owning instance', async (t) => {
   const owner = await app(t)
   owner.engine.local.set(363, { movieId: 363, rating: 7, count: 3 })
   await owner.app.listen({ host: '127.0.0.1', port: 0 })
   const address = owner.app.server.address() as import('node:net').AddressInfo
-  const { app: a, engine } = await app(t)
+  const { app: a, engine, feed } = await app(t)
   engine.remote.set(363, `127.0.0.1:${address.port}`)
+  engine.others.push(`127.0.0.1:${address.port}`, '127.0.0.1:1')
+  engine.local.set(362, { movieId: 362, rating: 9, count: 2 })
+  feed.push({ movieId: 364, rating: 2, count: 1 })
   assert.deepEqual((await a.inject('/averages/363')).json(), { movieId: 363, rating: 7, count: 3, source: 'owner' })
+  assert.deepEqual(
+    (await a.inject('/averages')).json(),
+    [
+      { movieId: 362, rating: 9, count: 2, source: 'store' },
+      { movieId: 363, rating: 7, count: 3, source: 'owner' },
+      { movieId: 364, rating: 2, count: 1, source: 'feed' }
+    ],
+    'an unreachable instance (127.0.0.1:1) falls back to the feed'
+  )
+  assert.deepEqual((await a.inject('/averages?local=true')).json(), [
+    { movieId: 362, rating: 9, count: 2, source: 'store' }
+  ])
 })
 
 test('GET /averages/:movieId: 400 for a malformed id, 404 for an unknown movie, 503 while the engine is down', async (t) => {

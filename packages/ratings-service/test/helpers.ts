@@ -126,6 +126,11 @@ export class FakeEngine implements RatingsEngine {
     return { local: true, value: this.local.get(movieId) ?? null }
   }
 
+  readonly others: string[] = []
+  otherHosts(): string[] {
+    return this.others
+  }
+
   localAverages(): MovieAverage[] {
     return [...this.local.values()]
   }

@@ -9,6 +9,12 @@ interface Answer extends MovieAverage {
 }
 
 const PROXY_TIMEOUT_MS = 2000
+// `?local=true` is how instances ask each other: answer from this instance's stores only.
+const LOCAL_QUERY = {
+  type: 'object',
+  properties: { local: { type: 'string', enum: ['true', 'false'] } },
+  additionalProperties: false
+} as const
 
 function notQueryable(app: FastifyInstance, reply: FastifyReply): FastifyReply {
   return reply
@@ -23,15 +29,36 @@ function notQueryable(app: FastifyInstance, reply: FastifyReply): FastifyReply {
 }
 
 export async function averagesRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/averages', async (_request, reply) => {
-    const { engine, feed } = app.services
-    if (!engine.queryable) return notQueryable(app, reply)
-    const out = new Map<number, Answer>()
-    // Movies of partitions another instance owns come from the feed, which reads every partition.
-    for (const a of feed.snapshot()) out.set(a.movieId, { ...a, source: 'feed' })
-    for (const a of engine.localAverages()) out.set(a.movieId, { ...a, source: 'store' })
-    return [...out.values()].sort((a, b) => a.movieId - b.movieId)
-  })
+  app.get<{ Querystring: { local?: string } }>(
+    '/averages',
+    { schema: { querystring: LOCAL_QUERY } },
+    async (request, reply) => {
+      const { engine, feed } = app.services
+      if (!engine.queryable) return notQueryable(app, reply)
+      const local = engine.localAverages().map((a): Answer => ({ ...a, source: 'store' }))
+      if (request.query.local === 'true') return local
+      const out = new Map<number, Answer>()
+      // Fallback for movies whose owner cannot be asked: the feed reads every partition.
+      for (const a of feed.snapshot()) out.set(a.movieId, { ...a, source: 'feed' })
+      await Promise.all(
+        engine.otherHosts().map(async (host) => {
+          try {
+            const res = await fetch(`http://${host}/averages?local=true`, {
+              signal: AbortSignal.timeout(PROXY_TIMEOUT_MS)
+            })
+            if (!res.ok) throw new Error(`status ${res.status}`)
+            for (const a of (await res.json()) as MovieAverage[]) {
+              out.set(a.movieId, { movieId: a.movieId, rating: a.rating, count: a.count, source: 'owner' })
+            }
+          } catch (err) {
+            request.log.warn({ owner: host, err }, 'instance did not answer; its movies come from the feed')
+          }
+        })
+      )
+      for (const a of local) out.set(a.movieId, a)
+      return [...out.values()].sort((a, b) => a.movieId - b.movieId)
+    }
+  )
 
   // Path and query parts are text; the app's validator does not coerce types, so the patterns do the checking.
   app.get<{ Params: { movieId: string }; Querystring: { local?: string } }>(
