@@ -197,7 +197,14 @@ export class KafkaStreams {
       await this.#prepareSerdes()
       const eos = cfg.processingGuarantee === 'exactly_once_v2'
       const producer = await this.#provider.createProducer({
-        properties: { ...cfg.common, ...(eos ? { 'transactional.id': `${cfg.applicationId}-${this.#processId}` } : {}), ...cfg.producer },
+        // transaction.timeout.ms 10 s under exactly-once, as Kafka Streams: the open transaction of an instance that
+        // died is aborted by the broker after this long, and the instance taking over its tasks waits for that.
+        properties: {
+          ...(eos ? { 'transaction.timeout.ms': 10_000 } : {}),
+          ...cfg.common,
+          ...cfg.producer,
+          ...(eos ? { 'transactional.id': `${cfg.applicationId}-${this.#processId}` } : {})
+        },
         logger
       })
       this.#clients.push(producer)

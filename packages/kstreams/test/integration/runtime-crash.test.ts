@@ -14,6 +14,7 @@ import type { TestContext } from 'node:test'
 import { KafkaStreams, Serdes } from '../../src/index.ts'
 import type { ProducerClient } from '../../src/internals/client/kafka-client.ts'
 import { AppProcess } from './fixtures/app-process.ts'
+import type { AppArgs } from './fixtures/app-process.ts'
 import { AVERAGE_STORE, COUNT_SUM_STORE, expectedTotals, runningAverageTopology } from './fixtures/running-average.ts'
 import type { CountAndSum, Rating } from './fixtures/running-average.ts'
 import { admin, bootstrap, consumer, defer, memoryLogger, producer, uniqueName, waitFor } from './helpers.ts'
@@ -196,3 +197,123 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
     }
   )
 }
+
+const GROUP_KILLS = Number(process.env.CRASH_GROUP_KILLS ?? 3)
+
+test(
+  `crash test: 3 instances, one SIGKILLed ${GROUP_KILLS} times and its tasks taken over (exactly_once_v2)`,
+  { timeout: 600_000 },
+  async (t) => {
+    const started = Date.now()
+    const ratingsTopic = uniqueName('gcrash-ratings')
+    const averagesTopic = uniqueName('gcrash-averages')
+    const appId = uniqueName('gcrash-eos')
+    const a = await admin(t)
+    await a.createTopics([
+      { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
+      { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
+    ])
+    defer(t, () => a.deleteTopics([ratingsTopic, averagesTopic]))
+    const ratings: Rating[] = []
+    for (let i = 0; i < 6000; i++) ratings.push({ movieId: 1 + ((i * 7) % MOVIES), rating: 1 + ((i * 13) % 10) })
+    const expected = expectedTotals(ratings)
+    const dirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'kstreams-gcrash-')))
+    defer(t, () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+    const argsFor = (i: number): AppArgs => ({
+      ratings: ratingsTopic,
+      averages: averagesTopic,
+      config: {
+        'application.id': appId,
+        'bootstrap.servers': bootstrap(),
+        'processing.guarantee': 'exactly_once_v2',
+        'statestore.cache.max.bytes': 0,
+        'state.dir': dirs[i]!,
+        'replication.factor': 1,
+        'application.server': `127.0.0.1:${7200 + i}`,
+        'session.timeout.ms': 6000,
+        'heartbeat.interval.ms': 1000
+      }
+    })
+    const apps = [0, 1, 2].map((i) => new AppProcess(argsFor(i)))
+    const all: AppProcess[] = [...apps]
+    defer(t, async () => {
+      for (const c of all) await c.kill()
+    })
+    const tasksOf = (list: AppProcess[]): number =>
+      list.reduce((n, c) => n + (c.states.at(-1) === 'RUNNING' ? c.tasks.length : 0), 0)
+    await waitFor(
+      'three instances sharing 6 tasks',
+      () => tasksOf(apps) === 6 && apps.every((c) => c.tasks.length === 2),
+      90_000
+    )
+    const p = await producer(t)
+    const chunk = Math.ceil(ratings.length / (2 * GROUP_KILLS + 1))
+    let next = 0
+    const produceChunk = async (): Promise<void> => {
+      await produceAll(p, ratingsTopic, ratings.slice(next * chunk, (next + 1) * chunk))
+      next++
+    }
+    for (let k = 0; k < GROUP_KILLS; k++) {
+      const victim = k % 3
+      const app = apps[victim]!
+      await produceChunk()
+      await waitFor(`instance ${victim} processing`, () => app.processed > 0 || !app.running, 60_000)
+      await app.kill()
+      // The other two take its tasks over: they wait for its open transaction to be aborted (KIP-447) and restore.
+      const others = apps.filter((_, i) => i !== victim)
+      await produceChunk()
+      await waitFor(`the survivors taking over (kill ${k})`, () => tasksOf(others) === 6, 120_000)
+      apps[victim] = new AppProcess(argsFor(victim))
+      all.push(apps[victim])
+    }
+    while (next * chunk < ratings.length) await produceChunk()
+    await waitFor(
+      'three instances caught up',
+      () => tasksOf(apps) === 6 && apps.every((c) => c.lag === 0 && c.lagPartitions === c.tasks.length),
+      180_000
+    )
+    const json = Serdes.Json<CountAndSum>()
+    const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
+    const totals = await readLatest(
+      t,
+      changelog,
+      (b) => json.deserialize(changelog, b) as CountAndSum,
+      (m) => [...expected].every(([k, v]) => (m.get(k)?.count ?? 0) >= v.count)
+    )
+    let lost = 0
+    let duplicates = 0
+    for (const [movie, want] of expected) {
+      const got = totals.get(movie) ?? { count: 0, sum: 0 }
+      if (got.count < want.count) lost += want.count - got.count
+      else duplicates += got.count - want.count
+    }
+    const out = await readLatest(
+      t,
+      averagesTopic,
+      (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
+      (m) => [...expected].every(([k]) => m.has(k))
+    )
+    const figures = {
+      guarantee: 'exactly_once_v2',
+      instances: 3,
+      kills: GROUP_KILLS,
+      ratings: ratings.length,
+      lost,
+      duplicates,
+      seconds: Math.round((Date.now() - started) / 100) / 10
+    }
+    t.diagnostic(JSON.stringify(figures))
+    console.log(`[crash-test] ${JSON.stringify(figures)}`)
+    assert.equal(lost, 0)
+    assert.equal(duplicates, 0)
+    for (const [movie, want] of expected) {
+      assert.deepEqual(totals.get(movie), want, `changelog count and sum of movie ${movie}`)
+      assert.equal(out.get(movie), want.sum / want.count, `output average of movie ${movie}`)
+    }
+    for (const c of apps) await c.stop()
+    assert.deepEqual(
+      apps.map((c) => c.exitCode),
+      [0, 0, 0]
+    )
+  }
+)
