@@ -39,6 +39,8 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
     bodyLimit: config.bodyLimit,
+    // Start-up waits on Kafka and the registry with its own deadlines and errors that name the cause.
+    pluginTimeout: 0,
     // Shut down only after in-flight requests are answered; new ones get 503 meanwhile.
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -82,7 +82,14 @@ export async function ensureTopics(
               )
               resolve()
             } else if (err.code === TOPIC_ALREADY_EXISTS) resolve()
-            else reject(new KafkaUnavailableError(`creating topic ${t.name}: ${err.message}`, { cause: err }))
+            else {
+              const where = String(props['bootstrap.servers'])
+              reject(
+                new KafkaUnavailableError(`creating topic ${t.name} on ${where} (bootstrap.servers): ${err.message}`, {
+                  cause: err
+                })
+              )
+            }
           }
         )
       })
