@@ -281,15 +281,24 @@ export class StatsFeed implements AveragesFeed {
     return feed
   }
 
-  #partitions(timeoutMs: number): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      this.#consumer.getMetadata({ topic: this.#topic, timeout: timeoutMs }, (err, md) => {
-        const t = md?.topics.find((x) => x.name === this.#topic)
-        if (err || t === undefined || t.partitions.length === 0) {
-          reject(new KafkaUnavailableError(`no metadata for topic ${this.#topic}: ${err?.message ?? 'not found'}`))
-        } else resolve(t.partitions.map((p) => p.id).sort((a, b) => a - b))
+  async #partitions(timeoutMs: number): Promise<number[]> {
+    // A topic created a moment ago may not be in the metadata yet (or have no leaders): ask again until the deadline.
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const remaining = Math.max(100, deadline - Date.now())
+      const result = await new Promise<number[] | Error>((resolve) => {
+        this.#consumer.getMetadata({ topic: this.#topic, timeout: remaining }, (err, md) => {
+          const t = md?.topics.find((x) => x.name === this.#topic)
+          if (err || t === undefined || t.partitions.length === 0) resolve(new Error(err?.message ?? 'not found'))
+          else resolve(t.partitions.map((p) => p.id).sort((a, b) => a - b))
+        })
       })
-    })
+      if (Array.isArray(result)) return result
+      if (Date.now() >= deadline) {
+        throw new KafkaUnavailableError(`no metadata for topic ${this.#topic}: ${result.message}`, { cause: result })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
   }
 
   #highWatermark(partition: number, timeoutMs: number): Promise<number> {
