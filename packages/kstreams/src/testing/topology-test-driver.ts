@@ -64,7 +64,7 @@ export class TopologyTestDriver {
       },
       cacheMaxBytes: cacheMaxBytes(config),
       stateDir: this.#stateDir,
-      deserializationExceptionHandler: handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization),
+      deserializationExceptionHandler: handlerOption(config, 'deserialization.exception.handler', handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)),
       processingExceptionHandler: handlerOption(config, 'processing.exception.handler', logAndFailProcessing),
       logger: { warn: () => {}, error: () => {} },
       wallClock: () => this.#wallClock,
