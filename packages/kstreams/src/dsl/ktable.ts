@@ -20,8 +20,9 @@ export interface KTable<K, V> {
   mapValues<VR> (mapper: ValueMapper<K, V, VR>, named?: Named, materialized?: Materialized<K, VR>): KTable<K, VR>
   mapValues<VR> (mapper: ValueMapper<K, V, VR>, materialized: Materialized<K, VR>): KTable<K, VR>
   /** The update stream; a deletion becomes a record with a `null` value. */
-  toStream (named?: Named): KStream<K, V>
+  // The mapper overload comes first: a function has a `name` too, so it would also match `Named`.
   toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
+  toStream (named?: Named): KStream<K, V>
   groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR>
   /**
    * Holds updates back and emits them later: the final result of each window (`Suppressed.untilWindowCloses`,

@@ -93,8 +93,9 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     return this.#transform<VR>('KTABLE-MAPVALUES-', { kind: 'mapValues', mapper }, named, m, false)
   }
 
-  toStream (named?: Named): KStream<K, V>
+  // The mapper overload comes first: a function has a `name` too, so it would also match `Named`.
   toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
+  toStream (named?: Named): KStream<K, V>
   toStream<KR> (a?: Named | KeyValueMapper<K, V, KR>, b?: Named): KStream<K, V> | KStream<KR, V> {
     const named = typeof a === 'function' ? b : a
     const name = this.builder.nameOrGenerate(named?.name, 'KTABLE-TOSTREAM-')
