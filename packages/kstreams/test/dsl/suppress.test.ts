@@ -3,12 +3,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BufferConfig, Consumed, Grouped, Produced, Serdes, StreamsBuilder, Suppressed, TimeWindows } from '../../src/index.ts'
+import type { KTable } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 const S = Serdes.String()
 const config = { 'application.id': 'suppress', 'statestore.cache.max.bytes': 0 }
 
-function counts (builder: StreamsBuilder): ReturnType<ReturnType<ReturnType<StreamsBuilder['stream']>['groupByKey']>['count']> {
+function counts (builder: StreamsBuilder): KTable<string, bigint> {
   return builder.stream('in', Consumed.with(S, S)).groupByKey(Grouped.with(S, S)).count()
 }
 
