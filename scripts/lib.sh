@@ -19,8 +19,3 @@ client_key() {
   printf '%s' "$v-$(printf '%s|%s|%s|%s' "$integrity" "${CKJS_LINKING:-dynamic}" "$(uname -m)" \
     "$(cat /etc/debian_version 2>/dev/null)" | sha256sum | cut -c1-12)"
 }
-
-# client_dir_for NODE_BIN: the cached copy of the client built for that node's ABI (may not exist).
-client_dir_for() {
-  printf '%s/client/%s/abi-%s/kafka-javascript' "$KSTREAMS_CACHE" "$(client_key)" "$("$1" -p process.versions.modules)"
-}

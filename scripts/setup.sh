@@ -95,7 +95,7 @@ build_client_abi() {
   if [[ ! -d "$src" ]]; then
     mkdir -p "$kdir/src"
     cp -a "$ROOT/node_modules/$CLIENT" "$src.tmp"
-    rm -rf "$src.tmp/build"
+    rm -rf "$src.tmp/build" "$src.tmp/lib/binding"
     mv "$src.tmp" "$src"
   fi
   gyp="$(npm_gyp)"
@@ -127,8 +127,40 @@ build_client_abi() {
   log "built $CLIENT for Node $major (ABI $abi) in $((SECONDS - t0)) s"
 }
 
+# The package loads its binary through `bindings`, which tries build/Release/ first and, failing that, the node-pre-gyp
+# path lib/binding/node-v<ABI>-<platform>-<arch>/. Installing every ABI's binary there (and none in build/) lets one
+# node_modules serve Node 22, 24 and 26. The binaries find librdkafka through their rpath, $ORIGIN/../deps.
+install_client_bindings() {
+  local kdir="$1" dst="$ROOT/node_modules/$CLIENT" major node_bin abi target missing=0 platform
+  platform="$(node -p 'process.platform + "-" + process.arch')"
+  for major in $NODE_MAJORS; do
+    abi="$("$ROOT/.cache/node/$major/bin/node" -p process.versions.modules)"
+    [[ -f "$dst/lib/binding/node-v$abi-$platform/confluent-kafka-javascript.node" ]] || missing=1
+  done
+  [[ -e "$dst/build/Release/confluent-kafka-javascript.node" ]] && missing=1
+  ((missing == 0)) && return 0
+  for major in $NODE_MAJORS; do
+    build_client_abi "$kdir" "$major"
+  done
+  rm -rf "$dst/build" "$dst/lib/binding"
+  mkdir -p "$dst/lib/binding/deps"
+  for major in $NODE_MAJORS; do
+    abi="$("$ROOT/.cache/node/$major/bin/node" -p process.versions.modules)"
+    target="$dst/lib/binding/node-v$abi-$platform"
+    mkdir -p "$target"
+    cp "$kdir/abi-$abi/kafka-javascript/build/Release/confluent-kafka-javascript.node" "$target/"
+  done
+  # librdkafka does not depend on the Node ABI: one copy serves every binding.
+  cp -a "$kdir/src/kafka-javascript/build/deps/"librdkafka*.so* "$dst/lib/binding/deps/"
+  for major in $NODE_MAJORS; do
+    node_bin="$ROOT/.cache/node/$major/bin/node"
+    "$node_bin" -e 'require(process.argv[1])' "$dst" || die "$CLIENT does not load on Node $major"
+  done
+  log "$CLIENT installed for Node $NODE_MAJORS"
+}
+
 node_modules() {
-  local lock_hash key kdir major abi dst marker others
+  local lock_hash key marker others
   export PATH="$ROOT/.cache/node/24/bin:$PATH"
   export CKJS_LINKING=dynamic
   # node-gyp must not download headers: the Node 24 binaries carry include/.
@@ -140,34 +172,23 @@ node_modules() {
   lock_hash="$(cat "$ROOT/package-lock.json" "$ROOT/package.json" "$ROOT"/packages/*/package.json | sha256sum | cut -c1-16)"
   key="$(client_key || true)"
   marker="$ROOT/node_modules/.kstreams-setup"
-  if [[ -f "$marker" && "$(cat "$marker")" == "$lock_hash $key" ]]; then
-    return 0
+  if [[ ! -f "$marker" || "$(cat "$marker")" != "$lock_hash $key" ]]; then
+    local t0=$SECONDS
+    log "npm ci (lockfile changed or node_modules missing)"
+    # Install scripts are run below, selectively: the Kafka client's would recompile librdkafka on every npm ci.
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+    others="$(node -e 'const l = require(process.argv[1]); console.log(Object.entries(l.packages)
+        .filter(([p, v]) => p.startsWith("node_modules/") && v.hasInstallScript && !p.endsWith(process.argv[2]))
+        .map(([p]) => p.slice(p.lastIndexOf("node_modules/") + 13)).join(" "))' "$ROOT/package-lock.json" "$CLIENT")"
+    if [[ -n "$others" ]]; then
+      # shellcheck disable=SC2086
+      npm rebuild $others --no-audit --no-fund --loglevel=error >&2
+    fi
+    log "npm ci done in $((SECONDS - t0)) s"
+    printf '%s %s\n' "$lock_hash" "$key" >"$marker"
   fi
-  local t0=$SECONDS
-  log "npm ci (lockfile changed or node_modules missing)"
-  # Install scripts are run below, selectively: the Kafka client's would recompile librdkafka on every npm ci.
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2
-  others="$(node -e 'const l = require(process.argv[1]); console.log(Object.entries(l.packages)
-      .filter(([p, v]) => p.startsWith("node_modules/") && v.hasInstallScript && !p.endsWith(process.argv[2]))
-      .map(([p]) => p.slice(p.lastIndexOf("node_modules/") + 13)).join(" "))' "$ROOT/package-lock.json" "$CLIENT")"
-  if [[ -n "$others" ]]; then
-    # shellcheck disable=SC2086
-    npm rebuild $others --no-audit --no-fund --loglevel=error >&2
-  fi
-  log "npm ci done in $((SECONDS - t0)) s"
-  if [[ -n "$key" ]]; then
-    kdir="$KSTREAMS_CACHE/client/$key"
-    for major in $NODE_MAJORS; do
-      build_client_abi "$kdir" "$major"
-    done
-    abi="$(node -p process.versions.modules)"
-    [[ -f "$kdir/abi-$abi/ok" ]] || build_client_abi "$kdir" 24
-    dst="$ROOT/node_modules/$CLIENT"
-    rm -rf "$dst/build"
-    cp -a "$kdir/abi-$abi/kafka-javascript/build" "$dst/build"
-    node -e 'require(process.argv[1])' "$dst" || die "$CLIENT does not load on Node 24"
-  fi
-  printf '%s %s\n' "$lock_hash" "$key" >"$marker"
+  [[ -n "$key" ]] && install_client_bindings "$KSTREAMS_CACHE/client/$key"
+  return 0
 }
 
 apt_packages
