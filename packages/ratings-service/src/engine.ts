@@ -46,6 +46,9 @@ export class StreamsEngine implements RatingsEngine {
         // As the tutorial: no record cache, every rating shows up in the averages at once.
         'cache.max.bytes.buffering': 0,
         'commit.interval.ms': 1000,
+        // Each rating crosses two engine writes (repartition, then the output topics): librdkafka's 5 ms default
+        // linger twice would be most of the POST-to-WebSocket latency.
+        'producer.linger.ms': config.kafka['linger.ms'] ?? 1,
         ...(config.stateDir === undefined ? {} : { 'state.dir': config.stateDir })
       },
       { logger }
