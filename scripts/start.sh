@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command (a): Kafka and the schema registry on their default ports, then the ratings service.
-# Stop everything with scripts/stop.sh. Ports: KAFKA_PORT (9092), REGISTRY_PORT (8081), PORT (service, 3000).
+# Stop everything with scripts/stop.sh. Ports: KAFKA_PORT (9092), REGISTRY_PORT (8081), PORT (service, 8080).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,7 +32,7 @@ else
   setsid nohup node --conditions=source "$server" >>"$ROOT/.data/service/service.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
 fi
-port="${PORT:-3000}"
+port="${PORT:-8080}"
 # The service prints nothing we could wait on reliably, so wait for its port (or its exit) with a deadline.
 deadline=$((SECONDS + 60))
 until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
