@@ -3,6 +3,7 @@
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
+import { redactConfig } from './config.ts'
 import type { ServiceConfig } from './config.ts'
 import { KafkaUnavailableError } from './kafka.ts'
 import { servicesPlugin } from './plugins/services.ts'
@@ -20,6 +21,8 @@ export interface BuildOptions {
   readonly services?: Services
   /** Fastify's logger option; default: pino at `config.logLevel` with secrets redacted. */
   readonly logger?: boolean | Record<string, unknown>
+  /** Where the default logger writes (stdout when absent); tests read the log lines from it. */
+  readonly logStream?: { write(line: string): void }
 }
 
 /** Log paths that may hold credentials; pino replaces them. */
@@ -37,7 +40,11 @@ export const REDACT = [
 export async function build(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
+    },
     bodyLimit: config.bodyLimit,
     // Start-up waits on Kafka and the registry with its own deadlines and errors that name the cause.
     pluginTimeout: 0,
@@ -79,6 +86,7 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
       .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' })
   })
 
+  app.log.info({ config: redactConfig(config) }, 'configuration')
   await app.register(servicesPlugin, { config, ...(opts.services === undefined ? {} : { services: opts.services }) })
   await app.register(websocket, { options: { maxPayload: 1024 } })
   await app.register(liveRoutes)

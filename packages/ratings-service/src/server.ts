@@ -1,6 +1,6 @@
 // Runs the service: reads the configuration, builds the app, listens on PORT (8080 as in the tutorial) and shuts
 // down cleanly on SIGTERM/SIGINT (stop taking requests, close the engine, flush the producer).
-import { ConfigError, loadConfig, redactConfig } from './config.ts'
+import { ConfigError, loadConfig } from './config.ts'
 import { build } from './app.ts'
 
 let config
@@ -21,7 +21,6 @@ const app = await build({ config }).catch((err: unknown) => {
   )
   process.exit(1)
 })
-app.log.info({ config: redactConfig(config) }, 'configuration')
 
 let closing = false
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

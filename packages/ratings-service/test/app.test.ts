@@ -272,3 +272,38 @@ test('WS /kafka: a snapshot of every average first, then updates, from one subsc
   }
   assert.match((await a.inject('/metrics')).body, /websocket_clients 2/)
 })
+
+test('logs are JSON lines and never hold secrets: configuration, request headers', async (t) => {
+  const lines: string[] = []
+  const { writeFileSync, mkdtempSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const file = join(mkdtempSync(join(tmpdir(), 'ratings-log-')), 'client.properties')
+  writeFileSync(
+    file,
+    [
+      'bootstrap.servers=127.0.0.1:9092',
+      'security.protocol=SASL_SSL',
+      'sasl.mechanism=PLAIN',
+      "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='kuser' password='kafka-s3cret';",
+      'schema.registry.url=http://127.0.0.1:8081',
+      'basic.auth.credentials.source=USER_INFO',
+      'basic.auth.user.info=sruser:registry-s3cret'
+    ].join('\n')
+  )
+  const config = testConfig({ LOG_LEVEL: 'info', KAFKA_CONFIG_FILE: file })
+  const a = await build({ config, services: fakeServices(), logStream: { write: (line) => lines.push(line) } })
+  t.after(() => a.close())
+  await a.inject({
+    url: '/health',
+    headers: { authorization: 'Bearer header-s3cret', cookie: 'session=cookie-s3cret' }
+  })
+  const text = lines.join('')
+  assert.ok(lines.length >= 3, 'configuration and request lines were logged')
+  for (const line of lines) JSON.parse(line)
+  assert.match(text, /"msg":"configuration"/)
+  assert.match(text, /kuser/, 'the user name is logged, it is not a secret')
+  for (const secret of ['kafka-s3cret', 'registry-s3cret', 'sruser', 'header-s3cret', 'cookie-s3cret']) {
+    assert.ok(!text.includes(secret), `${secret} leaked into the logs`)
+  }
+})
