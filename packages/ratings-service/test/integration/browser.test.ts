@@ -1,3 +1,4 @@
+// Lives in integration/ because it needs the broker: scripts/test.sh runs this folder once the infrastructure is up.
 // End to end in a real headless Chromium against the running service (src/server.ts as its own process) on the real
 // broker and registry: submit 8 then 10 for Lethal Weapon and the live table shows 9 within 5 s. The screenshot is
 // kept in test-artifacts/. Then SIGTERM: the service shuts down cleanly (exit code 0).
