@@ -55,6 +55,7 @@ export interface KeyQueryMetadata {
 export interface StreamsMetrics {
   readonly state: KafkaStreamsState
   readonly recordsProcessedTotal: number
+  /** Over the last second or so (refreshed while processing; 0 when idle). */
   readonly recordsProcessedPerSecond: number
   readonly commitTotal: number
   readonly commitLatencyAvgMs: number
@@ -62,7 +63,7 @@ export interface StreamsMetrics {
   readonly restoredRecordsTotal: number
   readonly restoringStores: number
   readonly droppedRecordsTotal: number
-  /** Fetched records skipped because their partition had moved or they were fetched twice (never processed). */
+  /** Records fetched before their partition was (re)assigned or rewound: skipped, fetched again from the committed offset. */
   readonly staleRecordsSkippedTotal: number
   /** Exactly-once: transactions aborted after a failed send or commit (state is then restored from changelogs). */
   readonly abortedTransactionsTotal: number
@@ -127,7 +128,6 @@ export class KafkaStreams {
   #clients: Array<AdminClient | ProducerClient | ConsumerClient> = []
   #plan: TopicPlan | null = null
   #error: unknown = null
-  #startedAt = 0
   #closing: Promise<void> | null = null
 
   constructor (topology: Topology, config: StreamsConfig, options: KafkaStreamsOptions = {}) {
@@ -176,7 +176,6 @@ export class KafkaStreams {
   async start (): Promise<void> {
     if (this.#state !== 'CREATED') throw new StreamsError('ILLEGAL_STATE', `start() can only be called once (state ${this.#state})`)
     this.#setState('REBALANCING')
-    this.#startedAt = Date.now()
     const cfg = this.#config
     try {
       this.#lockStateDir()
@@ -415,6 +414,8 @@ export class KafkaStreams {
     const stores = (): Array<KeyValueStore<K, V>> => {
       const out: Array<KeyValueStore<K, V>> = []
       for (const task of thread.tasks.values()) {
+        // A store still being restored from its changelog would answer with old values.
+        if (thread.restoringTasks.has(task.taskId)) continue
         const s = task.getStore(name)
         if (s === undefined) continue
         out.push(kind === 'timestampedKeyValue' ? new KeyValueStoreFacade(s as unknown as TimestampedKeyValueStore<K, V>) : (s as unknown as KeyValueStore<K, V>))
@@ -454,7 +455,7 @@ export class KafkaStreams {
     if (bytes === null) throw new StreamsError('SERIALIZATION', 'key must not be null')
     const partition = partitionForKey(bytes, plan.tasksPerSubtopology.get(sub.id) ?? 1)
     const taskId = `${sub.id}_${partition}`
-    const local = this.#thread?.tasks.has(taskId) ?? false
+    const local = this.#thread !== null && this.#thread.tasks.has(taskId) && !this.#thread.restoringTasks.has(taskId)
     const activeHost = local ? this.#config.applicationServer : this.#directory?.ownerOf(taskId)?.host
     return { partition, local, activeHost, standbyHosts: [] }
   }
@@ -486,11 +487,10 @@ export class KafkaStreams {
     const lag = this.#thread?.lag ?? []
     let dropped = m?.droppedRecordsOfClosedTasks ?? 0
     for (const t of this.#thread?.tasks.values() ?? []) dropped += t.droppedRecords.total
-    const seconds = Math.max(0.001, (Date.now() - this.#startedAt) / 1000)
     return {
       state: this.#state,
       recordsProcessedTotal: m?.recordsProcessed ?? 0,
-      recordsProcessedPerSecond: (m?.recordsProcessed ?? 0) / seconds,
+      recordsProcessedPerSecond: this.#thread?.processRate ?? 0,
       commitTotal: m?.commits ?? 0,
       commitLatencyAvgMs: m === undefined || m.commits === 0 ? 0 : m.commitLatencyMsTotal / m.commits,
       commitLatencyMaxMs: m?.commitLatencyMsMax ?? 0,

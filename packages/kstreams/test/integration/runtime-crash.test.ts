@@ -162,6 +162,13 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
       }
       t.diagnostic(JSON.stringify(figures))
       console.log(`[crash-test] ${JSON.stringify(figures)}`)
+      if (lost > 0 || (guarantee === 'exactly_once_v2' && duplicates > 0)) {
+        for (const [movie, want] of expected) {
+          const got = sums.get(BigInt(movie))
+          if (got?.count !== want.count) console.log(`[crash-test] movie ${movie}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`)
+        }
+        for (const [i, c] of children.entries()) console.log(`[crash-test] child ${i}:\n  ${c.logs.join('\n  ')}`)
+      }
       assert.equal(lost, 0, 'no rating is lost')
       if (guarantee === 'exactly_once_v2') {
         assert.equal(duplicates, 0, 'no rating is counted twice')

@@ -102,7 +102,10 @@ async function assertExactOutput(t: TestContext, s: Setup): Promise<void> {
   )
 }
 
-/** The real client, with the transactional producer's commits and sends failing on chosen calls. */
+/**
+ * The real client, with the transactional producer's commits (counted among those that carry offsets) and sends
+ * failing on chosen calls. A failed send dooms the transaction, as librdkafka's abortable error does: its commit fails.
+ */
 function faultyProvider(faults: {
   failCommits?: number[]
   failSends?: number[]
@@ -110,6 +113,8 @@ function faultyProvider(faults: {
 }): KafkaClientProvider {
   let commits = 0
   let sends = 0
+  let withOffsets = false
+  let doomed = false
   return {
     name: 'faulty',
     createAdmin: (o) => confluentClientProvider.createAdmin(o),
@@ -119,6 +124,7 @@ function faultyProvider(faults: {
       const faulty: ProducerClient = {
         produce: (record, onDelivery) => {
           if (record.topic === faults.sendTopic && faults.failSends?.includes(++sends)) {
+            doomed = true
             // As the client reports a record it gave up on: through the delivery callback, later.
             setImmediate(() => onDelivery?.(new Error('injected delivery failure'), null))
             return true
@@ -127,10 +133,19 @@ function faultyProvider(faults: {
         },
         flush: (ms) => real.flush(ms),
         initTransactions: (ms) => real.initTransactions(ms),
-        beginTransaction: () => real.beginTransaction(),
-        sendOffsetsToTransaction: (offsets, group, ms) => real.sendOffsetsToTransaction(offsets, group, ms),
+        beginTransaction: async () => {
+          withOffsets = false
+          doomed = false
+          await real.beginTransaction()
+        },
+        sendOffsetsToTransaction: async (offsets, group, ms) => {
+          withOffsets = true
+          await real.sendOffsetsToTransaction(offsets, group, ms)
+        },
         commitTransaction: async (ms) => {
-          if (faults.failCommits?.includes(++commits)) throw new StreamsError('KAFKA_CLIENT', 'injected commit failure')
+          if (doomed) throw new StreamsError('KAFKA_CLIENT', 'injected: transaction has an undelivered record')
+          if (withOffsets && faults.failCommits?.includes(++commits))
+            {throw new StreamsError('KAFKA_CLIENT', 'injected commit failure')}
           await real.commitTransaction(ms)
         },
         abortTransaction: (ms) => real.abortTransaction(ms),
@@ -148,10 +163,10 @@ test(
     const s = await setup(t, 3000)
     const streams = new KafkaStreams(
       runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 100 }),
       {
         logger: memoryLogger(),
-        clientProvider: faultyProvider({ failCommits: [3, 7] })
+        clientProvider: faultyProvider({ failCommits: [2, 4] })
       }
     )
     defer(t, () => streams.close())
@@ -344,11 +359,13 @@ test(
     defer(t, () => streams.close())
     await streams.start()
     let maxLag = 0
+    let maxRate = 0
     await waitFor(
-      'lag > 0 while the backlog is processed',
+      'lag > 0 and a processing rate while the backlog is processed',
       () => {
         maxLag = Math.max(maxLag, streams.metrics().consumerLagTotal)
-        return maxLag > 0
+        maxRate = Math.max(maxRate, streams.metrics().recordsProcessedPerSecond)
+        return maxLag > 0 && maxRate > 0
       },
       60_000
     )
@@ -363,9 +380,46 @@ test(
       [s.ratingsTopic, s.ratingsTopic, s.ratingsTopic, 'repartition', 'repartition', 'repartition'].sort()
     )
     for (const l of lag) assert.equal(l.position, l.endOffset)
+    await waitFor('rate 0 when idle', () => streams.metrics().recordsProcessedPerSecond === 0, 10_000)
     assert.ok(maxLag > 0 && maxLag <= 40_000, `lag seen while processing: ${maxLag}`)
   }
 )
+
+test('interactive queries never see a store half restored', { timeout: 180_000 }, async (t) => {
+  const s = await setup(t, 20_000)
+  const cfg = config(s, 'at_least_once')
+  const first = new KafkaStreams(runningAverageTopology(s.ratingsTopic, s.averagesTopic), cfg, {
+    logger: memoryLogger()
+  })
+  defer(t, () => first.close())
+  await first.start()
+  await assertExactStore(first, s.ratings)
+  assert.equal(await first.close(), true)
+  rmSync(s.stateDir, { recursive: true, force: true })
+  const expected = expectedTotals(s.ratings)
+  const second = new KafkaStreams(runningAverageTopology(s.ratingsTopic, s.averagesTopic), cfg, {
+    logger: memoryLogger()
+  })
+  defer(t, () => second.close())
+  await second.start()
+  let partial = 0
+  let polls = 0
+  while (second.state !== 'RUNNING') {
+    if (second.state === 'ERROR') assert.fail(String(second.error))
+    const store = second.store<bigint, CountAndSum>(COUNT_SUM_STORE)
+    for (const [movie, want] of expected) {
+      const got = store.get(BigInt(movie))
+      if (got !== null && got.count !== want.count) partial++
+    }
+    polls++
+    // Yields to the restore between polls (no delay).
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  assert.equal(partial, 0, `${partial} answers from a half-restored store in ${polls} polls`)
+  assert.ok(polls > 1)
+  assert.ok(second.metrics().restoredRecordsTotal > 0)
+  await assertExactStore(second, s.ratings)
+})
 
 test('two instances cannot share a state directory', { timeout: 60_000 }, async (t) => {
   const s = await setup(t, 10)

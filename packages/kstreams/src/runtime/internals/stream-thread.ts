@@ -30,7 +30,7 @@ export interface ThreadMetrics {
   commitLatencyMsMax: number
   restoredRecords: number
   restoring: number
-  /** Records fetched for a partition this instance no longer (or not yet again) owns, or already seen: not processed. */
+  /** Records fetched before their partition was (re)assigned or rewound: not processed, fetched again. */
   staleRecordsSkipped: number
   /** Exactly-once: transactions aborted after a failed send or commit, each followed by a restore. */
   abortedTransactions: number
@@ -71,8 +71,12 @@ interface OwnedPartition {
   readonly topic: string
   readonly partition: number
   readonly task: StreamTask
-  /** Lowest offset still to be handed to the task: earlier ones are stale fetches or were already processed. */
-  next: number
+  /**
+   * Number of the first consume() call whose records count for this partition. Calls issued earlier may return
+   * records of an earlier assignment (or of a position before the seek that started this one): they are skipped
+   * and fetched again from the committed offset.
+   */
+  validFrom: number
 }
 
 interface RestoreWork {
@@ -85,6 +89,7 @@ interface RestoreWork {
 const LAG_REFRESH_MS = 1000
 const RESTORE_TIMEOUT_MS = 300_000
 const OFFSET_BEGINNING = -2
+const OFFSET_END = -1
 const noop = (): void => {}
 
 export class StreamThread {
@@ -113,6 +118,11 @@ export class StreamThread {
 
   /** Consumer lag per assigned source partition, refreshed about once a second from the client's memory. */
   lag: readonly PartitionLag[] = []
+  /** Records processed per second over the last refresh interval (about a second). */
+  processRate = 0
+  /** Tasks created but not restored yet: their stores must not be queried. */
+  readonly restoringTasks = new Set<string>()
+  #rateBase = 0
   /** Latest acknowledged offset per changelog topic, by partition (for checkpoints). */
   readonly #changelogOffsets = new Map<string, number[]>()
   #sendError: Error | null = null
@@ -123,6 +133,11 @@ export class StreamThread {
   #lastCommit = Date.now()
   #lastLag = 0
   #lock: Promise<void> = Promise.resolve()
+  /** consume() calls issued so far, and the one under way. */
+  #consumeSeq = 0
+  #inflight: Promise<unknown> | null = null
+  /** Where a partition without committed offset starts (auto.offset.reset). */
+  readonly #resetOffset: number
   // Delivery reports of records sent before an abort belong to an earlier epoch and are ignored.
   #epoch = 0
   #onDelivery: DeliveryCallback
@@ -137,6 +152,8 @@ export class StreamThread {
     this.#eos = config.processingGuarantee === 'exactly_once_v2'
     this.#changelogTopics = new Set(plan.internalTopics.filter((t) => t.topic.endsWith('-changelog')).map((t) => t.topic))
     this.#onDelivery = this.#deliveryCallback()
+    const reset = String(config.consumer['auto.offset.reset'] ?? config.common['auto.offset.reset'] ?? 'earliest')
+    this.#resetOffset = reset === 'latest' || reset === 'largest' || reset === 'end' ? OFFSET_END : OFFSET_BEGINNING
   }
 
   #deliveryCallback (): DeliveryCallback {
@@ -271,6 +288,7 @@ export class StreamThread {
     // Under read_committed the end is the last stable offset: an open transaction of a crashed instance is not
     // restored (it will be aborted), and nobody can have committed after it (KIP-447 makes them wait).
     const { high } = await consumer.watermarks(tp)
+    this.#hooks.log('info', 'restoring', { topic: w.topic, partition, from: w.from, to: high })
     if (high <= w.from) return
     await consumer.assign([{ topic: w.topic, partition, offset: w.from }])
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
@@ -322,17 +340,33 @@ export class StreamThread {
       if (fresh) created.push(task)
       let list = this.#owned.get(p.topic)
       if (list === undefined) this.#owned.set(p.topic, (list = []))
-      list[p.partition] = { topic: p.topic, partition: p.partition, task, next: 0 }
+      list[p.partition] = { topic: p.topic, partition: p.partition, task, validFrom: Number.MAX_SAFE_INTEGER }
       adopted.push(p)
     }
-    await this.#restore(created)
-    if (adopted.length === 0) return
-    // Records of an earlier assignment of the same partition may still arrive from a fetch that was under way: the
-    // committed offset (stable under read_committed, KIP-447) is where this assignment starts.
-    for (const c of await this.#committed(adopted)) {
-      const owned = this.#owned.get(c.topic)?.[c.partition]
-      if (owned !== undefined) owned.next = c.offset >= 0 ? c.offset : 0
+    for (const task of created) this.restoringTasks.add(task.taskId)
+    try {
+      await this.#restore(created)
+    } finally {
+      for (const task of created) this.restoringTasks.delete(task.taskId)
     }
+    if (adopted.length === 0) return
+    // A consume() call under way may return records fetched for an earlier assignment of these partitions, or from a
+    // position that does not match the restored state (an earlier owner's uncommitted work), mixed with records of
+    // this assignment. Offsets alone cannot tell them apart (a stale batch can start past a gap of records processed
+    // but never committed, which a later fetch would then skip). So: let that call finish, move every adopted
+    // partition to its committed offset (stable under read_committed, KIP-447), and count only the records of calls
+    // issued after the seek; the call's records of these partitions are fetched again.
+    const committed = await this.#committed(adopted)
+    if (this.#inflight !== null) await this.#inflight.catch(noop)
+    for (const c of committed) {
+      await this.#consumer.seek({ topic: c.topic, partition: c.partition, offset: c.offset >= 0 ? c.offset : this.#resetOffset })
+    }
+    const validFrom = this.#consumeSeq + 1
+    for (const p of adopted) {
+      const owned = this.#owned.get(p.topic)?.[p.partition]
+      if (owned !== undefined) owned.validFrom = validFrom
+    }
+    this.#hooks.log('info', 'partitions adopted', { committed: committed.map((c) => `${c.topic}-${c.partition}@${c.offset}`).join(' ') })
   }
 
   async #committed (partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
@@ -382,6 +416,7 @@ export class StreamThread {
   }
 
   async #onRevoked (partitions: readonly TopicPartition[], lost: boolean): Promise<void> {
+    this.#hooks.log('info', lost ? 'partitions lost' : 'partitions revoked', { partitions: partitions.length })
     const affected = new Set<StreamTask>()
     for (const p of partitions) {
       const owned = this.#owned.get(p.topic)?.[p.partition]
@@ -434,11 +469,8 @@ export class StreamThread {
     const partitions = this.#ownedPartitions()
     this.#closeTasks([...this.tasks.values()], false)
     this.#owned.clear()
+    // Restores the stores and rewinds every partition to its committed offset.
     await this.#adopt(partitions)
-    for (const p of partitions) {
-      const owned = this.#owned.get(p.topic)?.[p.partition]
-      if (owned !== undefined) await this.#consumer.seek({ topic: p.topic, partition: p.partition, offset: owned.next > 0 ? owned.next : OFFSET_BEGINNING })
-    }
   }
 
   // ---- the loop ------------------------------------------------------------------------------------------
@@ -465,8 +497,12 @@ export class StreamThread {
       }
     })
     while (this.#running && this.#fatal === null) {
-      const records = await this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
-      await this.#exclusive(() => this.#iterate(records))
+      const seq = ++this.#consumeSeq
+      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
+      this.#inflight = inflight
+      const records = await inflight
+      this.#inflight = null
+      await this.#exclusive(() => this.#iterate(records, seq))
     }
     if (this.#fatal !== null) throw this.#fatal
   }
@@ -475,20 +511,24 @@ export class StreamThread {
     this.#running = false
   }
 
-  async #iterate (records: readonly ConsumedRecord[]): Promise<void> {
+  async #iterate (records: readonly ConsumedRecord[], seq: number): Promise<void> {
     if (this.#fatal !== null || !this.#running) {
       // Not processed, not committed: the next owner (or the next start) reads them again.
       return
     }
+    let skipped = 0
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as ConsumedRecord
       const owned = this.#owned.get(r.topic)?.[r.partition]
-      if (owned === undefined || r.offset < owned.next) {
-        this.metrics.staleRecordsSkipped++
+      if (owned === undefined || seq < owned.validFrom) {
+        skipped++
         continue
       }
-      owned.next = r.offset + 1
       owned.task.addRecord(r)
+    }
+    if (skipped > 0) {
+      this.metrics.staleRecordsSkipped += skipped
+      this.#hooks.log('info', `skipped ${skipped} of ${records.length} fetched records (partition moved or rewound)`)
     }
     try {
       if (this.#eos && !this.#inTransaction && this.tasks.size > 0) {
@@ -534,6 +574,9 @@ export class StreamThread {
   }
 
   #refreshLag (now: number): void {
+    const seconds = (now - this.#lastLag) / 1000
+    if (this.#lastLag > 0 && seconds > 0) this.processRate = (this.metrics.recordsProcessed - this.#rateBase) / seconds
+    this.#rateBase = this.metrics.recordsProcessed
     this.#lastLag = now
     const partitions = this.#ownedPartitions()
     const positions = this.#consumer.positions?.(partitions) ?? []
@@ -542,8 +585,8 @@ export class StreamThread {
       const p = partitions[i] as TopicPartition
       const end = this.#consumer.cachedHighWatermark?.(p)
       if (end === undefined) continue
-      const reported = positions[i]?.offset ?? -1
-      const position = reported >= 0 ? reported : (this.#owned.get(p.topic)?.[p.partition]?.next ?? 0)
+      const position = positions[i]?.offset ?? -1
+      if (position < 0) continue
       out.push({ topic: p.topic, partition: p.partition, position, endOffset: end, lag: Math.max(0, end - position) })
     }
     this.lag = out
