@@ -196,7 +196,7 @@ test('GET /averages/:movieId: 400 for a malformed id, 404 for an unknown movie, 
   assert.equal((await a.inject('/averages')).statusCode, 503)
 })
 
-test('health: live always; ready only with the engine RUNNING, the producer connected and the feed caught up', async (t) => {
+test('health: live unless the engine failed; ready only with the engine RUNNING, the producer connected and the feed caught up', async (t) => {
   const { app: a, engine, sink, feed } = await app(t)
   assert.equal((await a.inject('/health/live')).statusCode, 200)
   const ready = await a.inject('/health')
@@ -215,7 +215,11 @@ test('health: live always; ready only with the engine RUNNING, the producer conn
   const down = await a.inject('/health')
   assert.equal(down.statusCode, 503)
   assert.equal(down.json().checks.producer, 'disconnected')
-  assert.equal((await a.inject('/health/live')).statusCode, 200)
+  assert.equal((await a.inject('/health/live')).statusCode, 200, 'not ready is not dead')
+  engine.state = 'ERROR'
+  const dead = await a.inject('/health/live')
+  assert.equal(dead.statusCode, 503)
+  assert.deepEqual(dead.json(), { status: 'dead', engine: 'ERROR' })
 })
 
 test('GET /metrics: Prometheus text with process, HTTP, rating and engine metrics', async (t) => {

@@ -1,4 +1,4 @@
-// Health: /health/live says the process serves HTTP; /health/ready (and /health) say whether it can do its job:
+// Health: /health/live says the process serves HTTP and its engine has not failed for good; /health/ready (and /health) say whether it can do its job:
 // the engine RUNNING, the producer connected, and the averages feed caught up with the stats topic.
 import type { FastifyInstance } from 'fastify'
 
@@ -14,7 +14,12 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     return { ready, body: { status: ready ? 'ready' : 'not-ready', checks } }
   }
 
-  app.get('/health/live', async () => ({ status: 'live' }))
+  // An engine in ERROR never recovers by itself (as in Kafka Streams): liveness fails so the process is restarted.
+  app.get('/health/live', async (_request, reply) => {
+    const state = app.services.engine.state
+    const dead = state === 'ERROR' || state === 'PENDING_ERROR'
+    return await reply.code(dead ? 503 : 200).send({ status: dead ? 'dead' : 'live', engine: state })
+  })
 
   const ready = async (_request: unknown, reply: import('fastify').FastifyReply): Promise<unknown> => {
     const r = readiness()
