@@ -1,5 +1,5 @@
-// Health: /health/live says the process serves HTTP and its engine has not failed for good; /health/ready (and /health) say whether it can do its job:
-// the engine RUNNING, the producer connected, and the averages feed caught up with the stats topic.
+// Health: /health/live says the process serves HTTP and its engine has not failed for good; /health/ready (and
+// /health) say whether it can do its job: the engine RUNNING, the producer connected, the feed caught up.
 import type { FastifyInstance } from 'fastify'
 
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
