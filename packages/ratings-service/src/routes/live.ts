@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { MovieAverage } from '../kafka.ts'
 
-/** Sent to sockets: the tutorial's {movieId, rating} plus the number of ratings and whether it is snapshot or update. */
+/** Sent to sockets: the tutorial's {movieId, rating}, plus the number of ratings and snapshot-or-update. */
 export interface AverageMessage extends MovieAverage {
   readonly type: 'snapshot' | 'update'
 }
