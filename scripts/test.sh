@@ -113,11 +113,12 @@ run_tests() {
 }
 
 shopt -s globstar nullglob
+# Tests under test/integration/ and test/e2e/ need the broker and registry; everything else must not.
 unit_files=()
+integration_files=()
 for f in packages/*/test/**/*.test.ts; do
-  [[ "$f" == */test/integration/* ]] || unit_files+=("$f")
+  if [[ "$f" == */test/integration/* || "$f" == */test/e2e/* ]]; then integration_files+=("$f"); else unit_files+=("$f"); fi
 done
-integration_files=(packages/*/test/integration/**/*.test.ts)
 shopt -u globstar nullglob
 
 if ((ONLY_INTEGRATION == 0)); then
