@@ -193,6 +193,7 @@ export class KafkaStreams {
         ...plan.internalTopics,
         ...(cfg.applicationServer === undefined ? [] : [{ topic: metadataTopic, partitions: 1, replicationFactor: cfg.replicationFactor, configs: { 'cleanup.policy': 'compact' } }])
       ])
+      await this.#awaitTopics(admin, plan.internalTopics.map((t) => t.topic))
       await this.#prepareSerdes()
       const eos = cfg.processingGuarantee === 'exactly_once_v2'
       const producer = await this.#provider.createProducer({
@@ -269,6 +270,18 @@ export class KafkaStreams {
       }
       await this.#fail(error)
       throw error
+    }
+  }
+
+  /** Waits until just-created topics show in the cluster metadata, so that the consumer's first subscription sees them. */
+  async #awaitTopics (admin: AdminClient, topics: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const counts = await admin.describePartitionCounts(topics)
+      const missing = topics.filter((t) => counts.get(t) === undefined)
+      if (missing.length === 0) return
+      if (Date.now() > deadline) throw new StreamsError('TIMEOUT', `internal topics ${missing.join(', ')} did not appear within 30 s of their creation`, { topic: missing[0] })
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 

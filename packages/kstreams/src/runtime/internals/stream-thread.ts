@@ -77,6 +77,8 @@ interface OwnedPartition {
    * and fetched again from the committed offset.
    */
   validFrom: number
+  /** Committed offset when adopted (-1 when none): the position until the client reports one. */
+  start: number
 }
 
 interface RestoreWork {
@@ -91,6 +93,12 @@ const RESTORE_TIMEOUT_MS = 300_000
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 const noop = (): void => {}
+
+/** A client error the client recovers from (librdkafka flags the ones it cannot recover from as fatal). */
+function transient (error: unknown): boolean {
+  const e = error as { kafkaCode?: unknown, fatal?: unknown }
+  return typeof e?.kafkaCode === 'number' && e.fatal !== true
+}
 
 export class StreamThread {
   readonly #config: RuntimeConfig
@@ -340,7 +348,7 @@ export class StreamThread {
       if (fresh) created.push(task)
       let list = this.#owned.get(p.topic)
       if (list === undefined) this.#owned.set(p.topic, (list = []))
-      list[p.partition] = { topic: p.topic, partition: p.partition, task, validFrom: Number.MAX_SAFE_INTEGER }
+      list[p.partition] = { topic: p.topic, partition: p.partition, task, validFrom: Number.MAX_SAFE_INTEGER, start: -1 }
       adopted.push(p)
     }
     for (const task of created) this.restoringTasks.add(task.taskId)
@@ -359,6 +367,8 @@ export class StreamThread {
     const committed = await this.#committed(adopted)
     if (this.#inflight !== null) await this.#inflight.catch(noop)
     for (const c of committed) {
+      const owned = this.#owned.get(c.topic)?.[c.partition]
+      if (owned !== undefined) owned.start = c.offset
       await this.#consumer.seek({ topic: c.topic, partition: c.partition, offset: c.offset >= 0 ? c.offset : this.#resetOffset })
     }
     const validFrom = this.#consumeSeq + 1
@@ -500,7 +510,17 @@ export class StreamThread {
       const seq = ++this.#consumeSeq
       const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
       this.#inflight = inflight
-      const records = await inflight
+      let records: ConsumedRecord[]
+      try {
+        records = await inflight
+      } catch (error) {
+        this.#inflight = null
+        if (!transient(error)) throw error
+        // librdkafka reports conditions it recovers from by itself through consume(), e.g. "unknown topic or
+        // partition" for a just-created internal topic that its metadata does not show yet.
+        this.#warnTransient(error as Error)
+        records = []
+      }
       this.#inflight = null
       await this.#exclusive(() => this.#iterate(records, seq))
     }
@@ -509,6 +529,16 @@ export class StreamThread {
 
   stop (): void {
     this.#running = false
+  }
+
+  #lastTransient = ''
+  #lastTransientAt = 0
+  #warnTransient (error: Error): void {
+    const now = Date.now()
+    if (error.message === this.#lastTransient && now - this.#lastTransientAt < 10_000) return
+    this.#lastTransient = error.message
+    this.#lastTransientAt = now
+    this.#hooks.log('warn', `${error.message} (retrying)`)
   }
 
   async #iterate (records: readonly ConsumedRecord[], seq: number): Promise<void> {
@@ -585,7 +615,9 @@ export class StreamThread {
       const p = partitions[i] as TopicPartition
       const end = this.#consumer.cachedHighWatermark?.(p)
       if (end === undefined) continue
-      const position = positions[i]?.offset ?? -1
+      // The client knows a position only once it returned a record of the partition since the last seek.
+      const reported = positions[i]?.offset ?? -1
+      const position = reported >= 0 ? reported : (this.#owned.get(p.topic)?.[p.partition]?.start ?? -1)
       if (position < 0) continue
       out.push({ topic: p.topic, partition: p.partition, position, endOffset: end, lag: Math.max(0, end - position) })
     }
