@@ -54,6 +54,8 @@ interface Config {
   readonly cache: boolean
   /** The small input topic (flow is 20–50x slower than the rest). */
   readonly small: boolean
+  /** Ours with bench/e2e/lean-producer.ts (failure-only delivery reports): an experiment, at-least-once only. */
+  readonly lean?: boolean
 }
 
 const CONFIGS: Config[] = []
@@ -63,6 +65,16 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     CONFIGS.push({ name: `ours-${g}-cache-${cache ? 'on' : 'off'}`, impl: 'ours', guarantee, cache, small: false })
     CONFIGS.push({ name: `java-${g}-cache-${cache ? 'on' : 'off'}`, impl: 'java', guarantee, cache, small: false })
   }
+}
+for (const cache of [false, true]) {
+  CONFIGS.push({
+    name: `ours-lean-alos-cache-${cache ? 'on' : 'off'}`,
+    impl: 'ours',
+    guarantee: 'at_least_once',
+    cache,
+    small: false,
+    lean: true
+  })
 }
 CONFIGS.push({ name: 'raw-loop', impl: 'raw', guarantee: 'at_least_once', cache: false, small: false })
 CONFIGS.push({ name: 'raw-same-io', impl: 'raw-same-io', guarantee: 'at_least_once', cache: false, small: false })
@@ -208,8 +220,8 @@ interface Child {
   exited: boolean
 }
 
-function startChild(cmd: string, argv: string[]): Child {
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
+function startChild(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Child {
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env })
   const child: Child = { proc, events: [], stderr: [], exited: false }
   createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     try {
@@ -343,7 +355,7 @@ async function runOnce(
   })
   const load1 = Number(loadavg()[0]?.toFixed(2))
   const [cmd, argv] = childCommand(c, appId, input, output, stateDir)
-  const child = startChild(cmd, argv)
+  const child = startChild(cmd, argv, { ...process.env, E2E_LEAN_PRODUCER: c.lean === true ? '1' : '0' })
   let note = ''
   let ok = false
   let seconds = NaN
@@ -546,6 +558,9 @@ for (const cache of ['off', 'on']) {
 }
 ratio('ours / raw loop (ALOS, cache off)', 'ours-alos-cache-off', 'raw-loop', 0.7)
 ratio('ours / raw loop (ALOS, cache on)', 'ours-alos-cache-on', 'raw-loop', 0.7)
+ratio('ours with the lean producer / Java (alos, cache off)', 'ours-lean-alos-cache-off', 'java-alos-cache-off', 1)
+ratio('ours with the lean producer / Java (alos, cache on)', 'ours-lean-alos-cache-on', 'java-alos-cache-on', 1)
+ratio('ours with the lean producer / raw loop (ALOS, cache off)', 'ours-lean-alos-cache-off', 'raw-loop', 0.7)
 ratio('ours / raw loop with the same Kafka I/O (ALOS, cache off)', 'ours-alos-cache-off', 'raw-same-io', 0.7)
 ratio('ours / @kafkats/flow (ALOS, cache off)', 'ours-alos-cache-off', 'flow-alos', 1)
 ratio('ours / @kafkats/flow (EOS, cache off)', 'ours-eos-cache-off', 'flow-eos', 1)
