@@ -165,7 +165,9 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
       if (lost > 0 || (guarantee === 'exactly_once_v2' && duplicates > 0)) {
         for (const [movie, want] of expected) {
           const got = sums.get(BigInt(movie))
-          if (got?.count !== want.count) console.log(`[crash-test] movie ${movie}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`)
+          if (got?.count !== want.count) {
+            console.log(`[crash-test] movie ${movie}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`)
+          }
         }
         for (const [i, c] of children.entries()) console.log(`[crash-test] child ${i}:\n  ${c.logs.join('\n  ')}`)
       }
