@@ -84,9 +84,18 @@ interface OwnedPartition {
 interface RestoreWork {
   readonly task: StreamTask
   readonly topic: string
-  readonly restore: (batch: Array<{ key: Buffer, value: Buffer | null, timestamp: number }>) => void
+  readonly restore: (batch: RestoreBatch) => void
   readonly from: number
 }
+
+interface RestoreEntry {
+  readonly w: RestoreWork
+  readonly high: number
+  position: number
+  done: boolean
+}
+
+type RestoreBatch = Array<{ key: Buffer, value: Buffer | null, timestamp: number }>
 
 const LAG_REFRESH_MS = 1000
 const RESTORE_TIMEOUT_MS = 300_000
@@ -277,43 +286,74 @@ export class StreamThread {
       }
     }
     if (work.length === 0) return
-    this.metrics.restoring += work.length
     const consumer = await this.#hooks.createRestoreConsumer()
     try {
-      for (const w of work) {
-        await this.#restoreOne(consumer, w)
-        this.metrics.restoring--
-      }
+      await this.#restoreAll(consumer, work)
     } finally {
       this.metrics.restoring = 0
       await consumer.close()
     }
   }
 
-  async #restoreOne (consumer: ConsumerClient, w: RestoreWork): Promise<void> {
-    const partition = w.task.partition
-    const tp = { topic: w.topic, partition }
-    // Under read_committed the end is the last stable offset: an open transaction of a crashed instance is not
-    // restored (it will be aborted), and nobody can have committed after it (KIP-447 makes them wait).
-    const { high } = await consumer.watermarks(tp)
-    this.#hooks.log('info', 'restoring', { topic: w.topic, partition, from: w.from, to: high })
-    if (high <= w.from) return
-    await consumer.assign([{ topic: w.topic, partition, offset: w.from }])
+  /**
+   * Replays every changelog partition of `work` at once, each from its start to the end offset measured first.
+   * Under read_committed the end is the last stable offset: an open transaction of a crashed instance is not restored
+   * (it will be aborted), and nobody can have committed after it (KIP-447 makes them wait for it).
+   */
+  async #restoreAll (consumer: ConsumerClient, work: RestoreWork[]): Promise<void> {
+    // The end offsets are asked before anything is assigned: a request queued behind a fetch waiting for data on an
+    // idle partition would wait for that fetch (fetch.wait.max.ms, 500 ms each).
+    const ends = await Promise.all(work.map((w) => consumer.watermarks({ topic: w.topic, partition: w.task.partition })))
+    const active = new Map<string, Array<RestoreEntry | undefined>>()
+    const pending: TopicPartition[] = []
+    for (const [i, w] of work.entries()) {
+      const high = (ends[i] as { high: number }).high
+      this.#hooks.log('info', 'restoring', { topic: w.topic, partition: w.task.partition, from: w.from, to: high })
+      if (high <= w.from) continue
+      let list = active.get(w.topic)
+      if (list === undefined) active.set(w.topic, (list = []))
+      list[w.task.partition] = { w, high, position: w.from, done: false }
+      pending.push({ topic: w.topic, partition: w.task.partition })
+    }
+    if (pending.length === 0) return
+    this.metrics.restoring = pending.length
+    await consumer.assign(pending.map((p) => ({ ...p, offset: (active.get(p.topic)?.[p.partition]?.w.from ?? 0) })))
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
-    let position = w.from
+    let remaining = pending
+    const batches = new Map<RestoreEntry, RestoreBatch>()
     for (;;) {
       // The client's position moves past transaction markers, which are never returned as records.
-      const known = consumer.positions?.([tp])[0]?.offset ?? -1
-      if (known > position) position = known
-      if (position >= high) return
+      const positions = consumer.positions?.(remaining) ?? []
+      remaining = remaining.filter((p, i) => {
+        const entry = active.get(p.topic)?.[p.partition]
+        if (entry === undefined) return false
+        const known = positions[i]?.offset ?? -1
+        if (known > entry.position) entry.position = known
+        if (entry.position < entry.high) return true
+        entry.done = true
+        this.metrics.restoring--
+        return false
+      })
+      if (remaining.length === 0) return
       if (Date.now() > deadline) {
-        throw new StreamsError('TIMEOUT', `restoring ${w.topic} partition ${partition} stopped at offset ${position} of ${high}`, { topic: w.topic, partition, taskId: w.task.taskId })
+        const p = remaining[0] as TopicPartition
+        throw new StreamsError('TIMEOUT', `restoring ${p.topic} partition ${p.partition} did not reach its end offset within ${RESTORE_TIMEOUT_MS} ms`, { topic: p.topic, partition: p.partition })
       }
-      const records = await consumer.consume(5000, 200)
-      if (records.length === 0) continue
-      w.restore(records.map((r) => ({ key: r.key as Buffer, value: r.value, timestamp: r.timestamp })))
-      this.metrics.restoredRecords += records.length
-      position = Math.max(position, (records[records.length - 1] as ConsumedRecord).offset + 1)
+      const records = await consumer.consume(5000, 100)
+      batches.clear()
+      for (const r of records) {
+        const entry = active.get(r.topic)?.[r.partition]
+        // Past the end measured first (or finished): written after the restore began, not part of this state.
+        if (entry === undefined || entry.done || r.offset >= entry.high) continue
+        let batch = batches.get(entry)
+        if (batch === undefined) batches.set(entry, (batch = []))
+        batch.push({ key: r.key as Buffer, value: r.value, timestamp: r.timestamp })
+        entry.position = Math.max(entry.position, r.offset + 1)
+      }
+      for (const [entry, batch] of batches) {
+        entry.w.restore(batch)
+        this.metrics.restoredRecords += batch.length
+      }
     }
   }
 
