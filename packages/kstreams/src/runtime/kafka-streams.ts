@@ -417,7 +417,9 @@ export class KafkaStreams {
 
   /**
    * A read-only view of a key-value store across this instance's tasks (interactive queries). DSL stores show
-   * their plain values. Only keys of partitions this instance owns are visible.
+   * their plain values. Only keys of partitions this instance owns are visible; parts still being restored from
+   * their changelogs are hidden, and `get` of a key not found elsewhere then throws ILLEGAL_STATE (retry) instead of
+   * answering null, as Kafka Streams throws InvalidStateStoreException while rebalancing.
    */
   store<K, V> (name: string): ReadOnlyKeyValueStore<K, V> {
     const thread = this.#thread
@@ -444,6 +446,12 @@ export class KafkaStreams {
           const v = s.get(key)
           if (v !== null) return v
         }
+        // Not found, but it may be in a part still being restored: "absent" would be a wrong answer.
+        for (const id of thread.restoringTasks) {
+          if (thread.tasks.get(id)?.getStore(name) !== undefined) {
+            throw new StreamsError('ILLEGAL_STATE', `store ${name} is being restored after a rebalance; retry shortly`, { storeName: name })
+          }
+        }
         return null
       },
       range: (from, to) => each((s) => s.range(from, to)),
@@ -468,7 +476,8 @@ export class KafkaStreams {
     if (bytes === null) throw new StreamsError('SERIALIZATION', 'key must not be null')
     const partition = partitionForKey(bytes, plan.tasksPerSubtopology.get(sub.id) ?? 1)
     const taskId = `${sub.id}_${partition}`
-    const local = this.#thread !== null && this.#thread.tasks.has(taskId) && !this.#thread.restoringTasks.has(taskId)
+    // A task still restoring is this instance's too: queries for it are answered here once the restore is done.
+    const local = this.#thread?.tasks.has(taskId) ?? false
     const activeHost = local ? this.#config.applicationServer : this.#directory?.ownerOf(taskId)?.host
     return { partition, local, activeHost, standbyHosts: [] }
   }
