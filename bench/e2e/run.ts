@@ -56,6 +56,8 @@ interface Config {
   readonly small: boolean
   /** Ours with bench/e2e/lean-producer.ts (failure-only delivery reports): an experiment, at-least-once only. */
   readonly lean?: boolean
+  /** Instances of ours in one group (the documented way to use more cores; default 1). */
+  readonly instances?: number
 }
 
 const CONFIGS: Config[] = []
@@ -76,6 +78,30 @@ for (const cache of [false, true]) {
     lean: true
   })
 }
+CONFIGS.push({
+  name: 'ours-x2-alos-cache-off',
+  impl: 'ours',
+  guarantee: 'at_least_once',
+  cache: false,
+  small: false,
+  instances: 2
+})
+CONFIGS.push({
+  name: 'ours-x2-alos-cache-on',
+  impl: 'ours',
+  guarantee: 'at_least_once',
+  cache: true,
+  small: false,
+  instances: 2
+})
+CONFIGS.push({
+  name: 'ours-x2-eos-cache-off',
+  impl: 'ours',
+  guarantee: 'exactly_once_v2',
+  cache: false,
+  small: false,
+  instances: 2
+})
 CONFIGS.push({ name: 'raw-loop', impl: 'raw', guarantee: 'at_least_once', cache: false, small: false })
 CONFIGS.push({ name: 'raw-same-io', impl: 'raw-same-io', guarantee: 'at_least_once', cache: false, small: false })
 CONFIGS.push({ name: 'flow-alos', impl: 'flow', guarantee: 'at_least_once', cache: false, small: true })
@@ -354,8 +380,12 @@ async function runOnce(
     logger
   })
   const load1 = Number(loadavg()[0]?.toFixed(2))
-  const [cmd, argv] = childCommand(c, appId, input, output, stateDir)
-  const child = startChild(cmd, argv, { ...process.env, E2E_LEAN_PRODUCER: c.lean === true ? '1' : '0' })
+  const env = { ...process.env, E2E_LEAN_PRODUCER: c.lean === true ? '1' : '0' }
+  const children = Array.from({ length: c.instances ?? 1 }, (_, i) => {
+    const [cmd, argv] = childCommand(c, appId, input, output, `${stateDir}/${i}`)
+    return startChild(cmd, argv, env)
+  })
+  const child = children[0] as Child
   let note = ''
   let ok = false
   let seconds = NaN
@@ -365,10 +395,12 @@ async function runOnce(
     const startDeadline = Date.now() + 120_000
     let started: number | undefined
     while (started === undefined) {
-      const e = child.events.find((x) => x.event === 'started')
-      if (e !== undefined && e.event === 'started') started = e.at
-      else if (child.exited || Date.now() > startDeadline) {
-        throw new Error(`child did not start: ${child.stderr.slice(-5).join(' | ')}`)
+      const at = children
+        .map((ch) => ch.events.find((x) => x.event === 'started'))
+        .map((e) => (e?.event === 'started' ? e.at : undefined))
+      if (at.every((x) => x !== undefined)) started = Math.min(...(at as number[]))
+      else if (children.some((ch) => ch.exited) || Date.now() > startDeadline) {
+        throw new Error(`child did not start: ${children.flatMap((ch) => ch.stderr.slice(-5)).join(' | ')}`)
       } else await sleep(20)
     }
     const brokerBefore = BROKER_PID === undefined ? undefined : procStats(BROKER_PID)?.cpuSeconds
@@ -377,7 +409,13 @@ async function runOnce(
     for (;;) {
       const p = await progress(monitor, admin, c, appId, input, inputEnd)
       const now = Date.now()
-      stats = procStats(child.proc.pid as number) ?? stats
+      const each = children.map((ch) => procStats(ch.proc.pid as number))
+      if (each.every((x) => x !== undefined)) {
+        stats = {
+          cpuSeconds: each.reduce((sum, x) => sum + (x?.cpuSeconds ?? 0), 0),
+          peakRssMb: each.reduce((sum, x) => sum + (x?.peakRssMb ?? 0), 0)
+        }
+      }
       if (p.done) {
         seconds = (now - started) / 1000
         const brokerAfter = BROKER_PID === undefined ? undefined : procStats(BROKER_PID)?.cpuSeconds
@@ -389,10 +427,10 @@ async function runOnce(
         lastCommitted = p.inputCommitted
         lastProgressAt = now
       }
-      const failed = child.events.find((x) => x.event === 'error')
-      if (failed !== undefined || child.exited) {
+      const failed = children.flatMap((ch) => ch.events).find((x) => x.event === 'error')
+      if (failed !== undefined || children.some((ch) => ch.exited)) {
         throw new Error(
-          `child failed: ${failed?.event === 'error' ? failed.message : child.stderr.slice(-5).join(' | ')}`
+          `child failed: ${failed?.event === 'error' ? failed.message : children.flatMap((ch) => ch.stderr.slice(-5)).join(' | ')}`
         )
       }
       if (now - lastProgressAt > STALL_MS) {
@@ -412,7 +450,7 @@ async function runOnce(
   } catch (error) {
     note = (error as Error).message
   } finally {
-    await stopChild(child)
+    await Promise.all(children.map(stopChild))
     await monitor.close()
   }
   const out = await readOutput(output, c.guarantee)
@@ -561,6 +599,9 @@ ratio('ours / raw loop (ALOS, cache on)', 'ours-alos-cache-on', 'raw-loop', 0.7)
 ratio('ours with the lean producer / Java (alos, cache off)', 'ours-lean-alos-cache-off', 'java-alos-cache-off', 1)
 ratio('ours with the lean producer / Java (alos, cache on)', 'ours-lean-alos-cache-on', 'java-alos-cache-on', 1)
 ratio('ours with the lean producer / raw loop (ALOS, cache off)', 'ours-lean-alos-cache-off', 'raw-loop', 0.7)
+ratio('ours, 2 instances / Java, 1 stream thread (alos, cache off)', 'ours-x2-alos-cache-off', 'java-alos-cache-off', 1)
+ratio('ours, 2 instances / Java, 1 stream thread (alos, cache on)', 'ours-x2-alos-cache-on', 'java-alos-cache-on', 1)
+ratio('ours, 2 instances / Java, 1 stream thread (eos, cache off)', 'ours-x2-eos-cache-off', 'java-eos-cache-off', 1)
 ratio('ours / raw loop with the same Kafka I/O (ALOS, cache off)', 'ours-alos-cache-off', 'raw-same-io', 0.7)
 ratio('ours / @kafkats/flow (ALOS, cache off)', 'ours-alos-cache-off', 'flow-alos', 1)
 ratio('ours / @kafkats/flow (EOS, cache off)', 'ours-eos-cache-off', 'flow-eos', 1)
