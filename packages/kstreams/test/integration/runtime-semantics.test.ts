@@ -10,7 +10,12 @@ import type { TestContext } from 'node:test'
 import { KafkaStreams, Serdes, StreamsError } from '../../src/index.ts'
 import { logAndContinueDeserialization } from '../../src/processor/errors.ts'
 import { confluentClientProvider } from '../../src/internals/client/confluent-client.ts'
-import type { KafkaClientProvider, ProducerClient } from '../../src/internals/client/kafka-client.ts'
+import type {
+  ConsumedRecord,
+  ConsumerClient,
+  KafkaClientProvider,
+  ProducerClient
+} from '../../src/internals/client/kafka-client.ts'
 import { AVERAGE_STORE, COUNT_SUM_STORE, expectedTotals, runningAverageTopology } from './fixtures/running-average.ts'
 import type { CountAndSum, Rating } from './fixtures/running-average.ts'
 import { admin, bootstrap, consumer, defer, memoryLogger, producer, uniqueName, waitFor } from './helpers.ts'
@@ -430,6 +435,85 @@ test('interactive queries never see a store half restored', { timeout: 180_000 }
   assert.ok(second.metrics().restoredRecordsTotal > 0)
   await assertExactStore(second, s.ratings)
 })
+
+test(
+  'records fetched before an assignment are not processed; those after a gap are not skipped later',
+  { timeout: 120_000 },
+  async (t) => {
+    // The client runs rebalance callbacks during consume(): a call under way when partitions are assigned can return
+    // records fetched before (an earlier assignment, an earlier owner's position). Here such a call returns records
+    // 500-999 of partition 0 while the group has nothing committed: taking them (they are past the committed offset)
+    // and then skipping 0-499 when they arrive, as an offset filter would, loses 500 ratings.
+    const s = await setup(t, 3000)
+    const side = await consumer(t)
+    const { high } = await side.watermarks({ topic: s.ratingsTopic, partition: 0 })
+    const half = Math.floor(high / 2)
+    await side.assign([{ topic: s.ratingsTopic, partition: 0, offset: half }])
+    const stale: ConsumedRecord[] = []
+    await waitFor('the second half of partition 0', async () => {
+      stale.push(...(await side.consume(1000, 200)))
+      return stale.length >= high - half
+    })
+    let injected = 0
+    const provider: KafkaClientProvider = {
+      name: 'stale-fetch',
+      createAdmin: (o) => confluentClientProvider.createAdmin(o),
+      createProducer: (o) => confluentClientProvider.createProducer(o),
+      async createConsumer(o) {
+        const real = await confluentClientProvider.createConsumer(o)
+        if (o.properties['group.id'] !== s.appId) return real
+        let assignments = 0
+        const wrapped: ConsumerClient = {
+          subscribe: (topics, listener) =>
+            real.subscribe(topics, {
+              onPartitionsAssigned: (p) => {
+                assignments++
+                return listener?.onPartitionsAssigned(p)
+              },
+              onPartitionsRevoked: (p) => listener?.onPartitionsRevoked(p),
+              onPartitionsLost: (p) => listener?.onPartitionsLost?.(p)
+            }),
+          consume: async (max, ms) => {
+            const before = assignments
+            const records = await real.consume(max, ms)
+            if (assignments === before || injected > 0) return records
+            injected = stale.length
+            return [...stale, ...records]
+          },
+          assign: (positions) => real.assign(positions),
+          commit: (offsets) => real.commit(offsets),
+          committed: (partitions, ms) => real.committed(partitions, ms),
+          pause: (partitions) => real.pause(partitions),
+          resume: (partitions) => real.resume(partitions),
+          seek: (position, ms) => real.seek(position, ms),
+          assignment: () => real.assignment(),
+          watermarks: (partition, ms) => real.watermarks(partition, ms),
+          positions: (partitions) => real.positions?.(partitions) ?? [],
+          cachedHighWatermark: (partition) => real.cachedHighWatermark?.(partition),
+          groupMetadata: () => real.groupMetadata(),
+          close: () => real.close()
+        }
+        return wrapped
+      }
+    }
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2'),
+      {
+        logger: memoryLogger(),
+        clientProvider: provider
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    assert.ok(
+      half > 100 && injected === high - half,
+      `the stale records (${injected}) were handed over during the assignment`
+    )
+    assert.ok(streams.metrics().staleRecordsSkippedTotal >= injected)
+  }
+)
 
 test('two instances cannot share a state directory', { timeout: 60_000 }, async (t) => {
   const s = await setup(t, 10)
