@@ -62,6 +62,10 @@ streams.setStateListener((state) => {
   if (state === 'ERROR') emit({ event: 'error', message: String((streams.error as Error)?.message ?? streams.error) })
 })
 process.once('SIGTERM', () => {
+  // Where the memory is (JS heap vs buffers vs native), and the engine's own counters, for the raw results file.
+  process.stderr.write(
+    `[ours] memory ${JSON.stringify(process.memoryUsage())} metrics ${JSON.stringify(streams.metrics())}\n`
+  )
   streams.close().then(
     () => process.exit(0),
     () => process.exit(1)

@@ -122,6 +122,8 @@ interface RunResult {
   readonly peakRssMb: number | null
   /** CPU the broker spent during the run (same machine: it competes with the client for the 2 cores). */
   readonly brokerCpuSecondsPer100k: number | null
+  /** Lines our children print on stderr at shutdown (memory use, engine metrics). */
+  readonly diagnostics: string[]
   readonly outputRecords: number
 }
 
@@ -475,6 +477,7 @@ async function runOnce(
     recordsPerSecond: Number.isFinite(seconds) ? Math.round(n / seconds) : 0,
     cpuSecondsPer100k: stats === undefined ? null : Number(((stats.cpuSeconds * 100_000) / n).toFixed(2)),
     peakRssMb: stats?.peakRssMb ?? null,
+    diagnostics: children.flatMap((ch) => ch.stderr.filter((line) => line.startsWith('[ours]'))),
     brokerCpuSecondsPer100k: brokerCpu === undefined ? null : Number(((brokerCpu * 100_000) / n).toFixed(2)),
     outputRecords: out.count
   }
