@@ -662,6 +662,8 @@ export class StreamThread {
       out.push({ topic: p.topic, partition: p.partition, position, endOffset: end, lag: Math.max(0, end - position) })
     }
     this.lag = out
+    // Until every partition has a fetch answer, look again soon instead of in a second.
+    if (out.length < partitions.length) this.#lastLag = now - LAG_REFRESH_MS + 100
   }
 
   #offsets (): TopicPartitionOffset[] {
