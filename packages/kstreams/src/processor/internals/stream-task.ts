@@ -108,6 +108,7 @@ export class StreamTask implements InternalStoreContext {
   #ctxPartition = -1
   #ctxOffset = -1
   #inPunctuation = false
+  #schemaFetchFailed = false
 
   constructor (options: StreamTaskOptions) {
     this.#options = options
@@ -267,9 +268,28 @@ export class StreamTask implements InternalStoreContext {
     }
     if (chosen === null) return false
     const raw = chosen.shift() as RawRecord
+    const previousOffset = this.consumedOffsets.get(raw.topic)
     this.consumedOffsets.set(raw.topic, raw.offset)
-    this.processRecord(raw)
+    try {
+      this.processRecord(raw)
+    } catch (error) {
+      if (isSchemaFetch(error)) {
+        // Nothing of this record was processed: put it back so the runtime can fetch the schema and retry it.
+        chosen.unshift(raw)
+        if (previousOffset === undefined) this.consumedOffsets.delete(raw.topic)
+        else this.consumedOffsets.set(raw.topic, previousOffset)
+      }
+      throw error
+    }
     return true
+  }
+
+  /**
+   * The schema fetch for the record at the head of the queue failed: that record now goes to the deserialization
+   * exception handler like any other undecodable record (skip or fail, as configured).
+   */
+  schemaFetchFailed (): void {
+    this.#schemaFetchFailed = true
   }
 
   /** Deserializes and processes one record through its source node. */
@@ -312,6 +332,8 @@ export class StreamTask implements InternalStoreContext {
   }
 
   #handleDeserializationError (error: unknown, raw: RawRecord): void {
+    if (isSchemaFetch(error) && !this.#schemaFetchFailed) throw error
+    this.#schemaFetchFailed = false
     const response = this.#options.deserializationExceptionHandler(error, {
       topic: raw.topic,
       partition: raw.partition,
@@ -533,6 +555,11 @@ export class FailedProcessing extends Error {
 }
 
 const TASK = Symbol('kstreams.task')
+
+/** A deserializer that needs a schema from the registry first (see SchemaNotCachedError): retry after `fetch()`. */
+export function isSchemaFetch (error: unknown): error is StreamsError & { fetch: () => Promise<void> } {
+  return error instanceof StreamsError && error.code === 'SCHEMA_NOT_CACHED' && typeof (error as { fetch?: unknown }).fetch === 'function'
+}
 
 /** How built-in processors reach task internals that Kafka Streams keeps out of the public context. */
 export function taskOf (context: ProcessorContext<unknown, unknown>): StreamTask {

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 import { StreamsError } from '../../errors.ts'
 import type { InternalTopologyBuilder } from '../../processor/internals/internal-topology-builder.ts'
-import { StreamTask } from '../../processor/internals/stream-task.ts'
+import { StreamTask, isSchemaFetch } from '../../processor/internals/stream-task.ts'
 import type { Headers } from '../../processor/record.ts'
 import type {
   ConsumedRecord,
@@ -612,16 +612,31 @@ export class StreamThread {
     let commitRequested = false
     for (const task of this.tasks.values()) {
       const before = task.processedRecords
-      try {
-        while (task.process()) {
-          task.maybePunctuateStreamTime()
+      for (;;) {
+        try {
+          while (task.process()) {
+            task.maybePunctuateStreamTime()
+          }
+          task.maybePunctuateSystemTime()
+          break
+        } catch (error) {
+          if (isSchemaFetch(error)) {
+            // A record written with a schema this instance has not seen yet: fetch it (the only await on this
+            // path, once per new schema id), then retry the record; if the registry cannot give it, the record
+            // goes to the deserialization handler like any undecodable record.
+            try {
+              await error.fetch()
+            } catch (fetchError) {
+              this.#hooks.log('warn', `schema fetch failed: ${(fetchError as Error)?.message ?? String(fetchError)}`)
+              task.schemaFetchFailed()
+            }
+            continue
+          }
+          // A processing or deserialization failure the handlers chose to fail on: the instance stops (as Kafka
+          // Streams' stream thread dies); under exactly-once nothing of this transaction becomes visible.
+          this.#fatal = error
+          throw error
         }
-        task.maybePunctuateSystemTime()
-      } catch (error) {
-        // A processing or deserialization failure the handlers chose to fail on: the instance stops (as Kafka
-        // Streams' stream thread dies); under exactly-once nothing of this transaction becomes visible.
-        this.#fatal = error
-        throw error
       }
       this.metrics.recordsProcessed += task.processedRecords - before
       commitRequested ||= task.commitRequested
