@@ -74,6 +74,15 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
         message: 'the rating could not be stored now; try again'
       })
     }
+    // The engine refuses a query while a store restores or a rebalance moves it: a retryable 503, not a 500.
+    if ((err as { code?: unknown }).code === 'ILLEGAL_STATE' || (err as { code?: unknown }).code === 'STORE_CLOSED') {
+      return reply.code(503).header('retry-after', '2').send({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'NOT_QUERYABLE',
+        message: 'the averages store is being restored or moved; try again'
+      })
+    }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       return reply

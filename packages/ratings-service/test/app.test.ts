@@ -196,6 +196,22 @@ test('GET /averages/:movieId: 400 for a malformed id, 404 for an unknown movie, 
   assert.equal((await a.inject('/averages')).statusCode, 503)
 })
 
+test('GET /averages: 503 (not 500) while the engine refuses a query because a store is restoring', async (t) => {
+  const { app: a, engine } = await app(t)
+  engine.localAverages = () => {
+    throw Object.assign(new Error('store average-ratings is restoring'), { code: 'ILLEGAL_STATE' })
+  }
+  engine.lookup = () => {
+    throw Object.assign(new Error('store average-ratings is restoring'), { code: 'ILLEGAL_STATE' })
+  }
+  for (const url of ['/averages', '/averages/362']) {
+    const res = await a.inject(url)
+    assert.equal(res.statusCode, 503, url)
+    assert.equal(res.json().code, 'NOT_QUERYABLE')
+    assert.equal(res.headers['retry-after'], '2')
+  }
+})
+
 test('health: live unless the engine failed; ready only with the engine RUNNING, the producer connected and the feed caught up', async (t) => {
   const { app: a, engine, sink, feed } = await app(t)
   assert.equal((await a.inject('/health/live')).statusCode, 200)
