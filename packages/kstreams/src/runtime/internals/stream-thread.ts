@@ -300,10 +300,28 @@ export class StreamThread {
    * Under read_committed the end is the last stable offset: an open transaction of a crashed instance is not restored
    * (it will be aborted), and nobody can have committed after it (KIP-447 makes them wait for it).
    */
+  /**
+   * End offsets of a changelog partition. A changelog created moments ago may not have a leader yet ("not leader
+   * for partition", "leader not available"): those errors are retried until a deadline, as Kafka Streams waits for
+   * new internal topics.
+   */
+  async #watermarksWithRetry (consumer: ConsumerClient, topic: string, partition: number): Promise<{ low: number, high: number }> {
+    const deadline = Date.now() + 60_000
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await consumer.watermarks({ topic, partition })
+      } catch (error) {
+        if (!transient(error) || Date.now() > deadline) throw error
+        this.#hooks.log('info', `end offsets of ${topic}-${partition} not available yet, retrying: ${(error as Error).message}`)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)))
+      }
+    }
+  }
+
   async #restoreAll (consumer: ConsumerClient, work: RestoreWork[]): Promise<void> {
     // The end offsets are asked before anything is assigned: a request queued behind a fetch waiting for data on an
     // idle partition would wait for that fetch (fetch.wait.max.ms, 500 ms each).
-    const ends = await Promise.all(work.map((w) => consumer.watermarks({ topic: w.topic, partition: w.task.partition })))
+    const ends = await Promise.all(work.map((w) => this.#watermarksWithRetry(consumer, w.topic, w.task.partition)))
     const active = new Map<string, Array<RestoreEntry | undefined>>()
     const pending: TopicPartition[] = []
     for (const [i, w] of work.entries()) {
