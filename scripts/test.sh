@@ -128,6 +128,13 @@ if ((ONLY_INTEGRATION == 0)); then
   npx eslint .
   record lint $? $((SECONDS - t0))
 
+  say "format check (prettier)"
+  t0=$SECONDS
+  npx prettier --check . >"$ARTIFACTS/format.log" 2>&1
+  rc=$?
+  tail -n 3 "$ARTIFACTS/format.log"
+  record format $rc $((SECONDS - t0))
+
   say "typecheck"
   t0=$SECONDS
   npm run --silent typecheck

@@ -1,7 +1,16 @@
 // The tutorial's running average, ported from Kotlin nearly line for line: ratings keyed by movie id are grouped,
 // count and sum are aggregated together, and the average is materialized as `average-ratings` and written to
 // `rating-averages` as Java Long keys and Double values.
-import { Consumed, Grouped, KeyValue, Materialized, Produced, Serdes, StreamsBuilder, jsonSchemaSerde } from '../src/index.ts'
+import {
+  Consumed,
+  Grouped,
+  KeyValue,
+  Materialized,
+  Produced,
+  Serdes,
+  StreamsBuilder,
+  jsonSchemaSerde
+} from '../src/index.ts'
 import type { KStream, KTable, Serde, Topology } from '../src/index.ts'
 
 export interface Rating {
@@ -36,19 +45,23 @@ export const countAndSumSchema = {
   additionalProperties: false
 }
 
-export function ratingSerde (registry: string): Serde<Rating> {
+export function ratingSerde(registry: string): Serde<Rating> {
   return jsonSchemaSerde<Rating>({ schema: ratingSchema, registry })
 }
 
-export function countAndSumSerde (registry: string): Serde<CountAndSum> {
+export function countAndSumSerde(registry: string): Serde<CountAndSum> {
   return jsonSchemaSerde<CountAndSum>({ schema: countAndSumSchema, registry })
 }
 
-export function ratingsStream (builder: StreamsBuilder, ratings: Serde<Rating>): KStream<bigint, Rating> {
+export function ratingsStream(builder: StreamsBuilder, ratings: Serde<Rating>): KStream<bigint, Rating> {
   return builder.stream(RATINGS_TOPIC, Consumed.with(Serdes.Long(), ratings))
 }
 
-export function getRatingAverageTable (ratings: KStream<bigint, Rating>, avgRatingsTopicName: string, countAndSum: Serde<CountAndSum>): KTable<bigint, number> {
+export function getRatingAverageTable(
+  ratings: KStream<bigint, Rating>,
+  avgRatingsTopicName: string,
+  countAndSum: Serde<CountAndSum>
+): KTable<bigint, number> {
   const ratingsById = ratings
     .map((_, rating) => KeyValue.pair(BigInt(rating.movieId), rating.rating))
     .groupByKey(Grouped.with(Serdes.Long(), Serdes.Double()))
@@ -68,8 +81,12 @@ export function getRatingAverageTable (ratings: KStream<bigint, Rating>, avgRati
   return ratingAverage
 }
 
-export function buildTopology (registry: string): Topology {
+export function buildTopology(registry: string): Topology {
   const builder = new StreamsBuilder()
-  getRatingAverageTable(ratingsStream(builder, ratingSerde(registry)), RATING_AVERAGES_TOPIC, countAndSumSerde(registry))
+  getRatingAverageTable(
+    ratingsStream(builder, ratingSerde(registry)),
+    RATING_AVERAGES_TOPIC,
+    countAndSumSerde(registry)
+  )
   return builder.build()
 }

@@ -23,7 +23,15 @@ export { KeyValue } from './key-value.ts'
 export { Topology } from './processor/topology.ts'
 export { Record } from './processor/record.ts'
 export type { Header, Headers } from './processor/record.ts'
-export type { Processor, ProcessorContext, ProcessorSupplier, RecordMetadata, PunctuationType, Punctuator, Cancellable } from './processor/processor.ts'
+export type {
+  Processor,
+  ProcessorContext,
+  ProcessorSupplier,
+  RecordMetadata,
+  PunctuationType,
+  Punctuator,
+  Cancellable
+} from './processor/processor.ts'
 export * from './processor/errors.ts'
 export { Stores } from './state/stores.ts'
 export { ValueAndTimestamp } from './state/value-and-timestamp.ts'
@@ -37,4 +45,13 @@ export { StreamsError, ErrorCodes } from './errors.ts'
 export type { ErrorCode } from './errors.ts'
 export type { StreamsConfig } from './runtime/streams-config.ts'
 export { KafkaStreams } from './runtime/kafka-streams.ts'
-export type { KafkaStreamsOptions, KafkaStreamsState, KeyQueryMetadata, PartitionLag, StateListener, StreamsLogger, StreamsMetadata, StreamsMetrics } from './runtime/kafka-streams.ts'
+export type {
+  KafkaStreamsOptions,
+  KafkaStreamsState,
+  KeyQueryMetadata,
+  PartitionLag,
+  StateListener,
+  StreamsLogger,
+  StreamsMetadata,
+  StreamsMetrics
+} from './runtime/kafka-streams.ts'

@@ -6,7 +6,7 @@ import { ErrorCodes, StreamsError } from '../src/index.ts'
 
 test('docs/errors.md lists exactly the codes of ErrorCodes, with the same descriptions', () => {
   const doc = readFileSync(join(import.meta.dirname, '../../../docs/errors.md'), 'utf8')
-  const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1], (m[2] as string).trim()])
+  const rows = [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*([^|]+?)\s*\|/gm)].map((m) => [m[1], (m[2] as string).trim()])
   assert.deepEqual(Object.fromEntries(rows), { ...ErrorCodes })
 })
 

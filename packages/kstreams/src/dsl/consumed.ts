@@ -8,26 +8,31 @@ export class Consumed<K, V> {
   readonly timestampExtractor: TimestampExtractor | undefined
   readonly name: string | undefined
 
-  private constructor (keySerde?: Serde<K>, valueSerde?: Serde<V>, timestampExtractor?: TimestampExtractor, name?: string) {
+  private constructor(
+    keySerde?: Serde<K>,
+    valueSerde?: Serde<V>,
+    timestampExtractor?: TimestampExtractor,
+    name?: string
+  ) {
     this.keySerde = keySerde
     this.valueSerde = valueSerde
     this.timestampExtractor = timestampExtractor
     this.name = name
   }
 
-  static with<K, V> (keySerde?: Serde<K>, valueSerde?: Serde<V>): Consumed<K, V> {
+  static with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): Consumed<K, V> {
     return new Consumed(keySerde, valueSerde)
   }
 
-  static as<K, V> (name: string): Consumed<K, V> {
+  static as<K, V>(name: string): Consumed<K, V> {
     return new Consumed<K, V>(undefined, undefined, undefined, name)
   }
 
-  withName (name: string): Consumed<K, V> {
+  withName(name: string): Consumed<K, V> {
     return new Consumed(this.keySerde, this.valueSerde, this.timestampExtractor, name)
   }
 
-  withTimestampExtractor (extractor: TimestampExtractor): Consumed<K, V> {
+  withTimestampExtractor(extractor: TimestampExtractor): Consumed<K, V> {
     return new Consumed(this.keySerde, this.valueSerde, extractor, this.name)
   }
 }

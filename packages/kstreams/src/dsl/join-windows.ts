@@ -1,7 +1,9 @@
 import { StreamsError } from '../errors.ts'
 
-function checkMs (what: string, ms: number): void {
-  if (!Number.isInteger(ms) || ms < 0) throw new StreamsError('TOPOLOGY_INVALID', `${what} must be an integer number of milliseconds >= 0, got ${ms}`)
+function checkMs(what: string, ms: number): void {
+  if (!Number.isInteger(ms) || ms < 0) {
+    throw new StreamsError('TOPOLOGY_INVALID', `${what} must be an integer number of milliseconds >= 0, got ${ms}`)
+  }
 }
 
 /**
@@ -15,42 +17,54 @@ export class JoinWindows {
   readonly afterMs: number
   readonly graceMs: number
 
-  private constructor (beforeMs: number, afterMs: number, graceMs: number) {
-    if (beforeMs + afterMs < 0) throw new StreamsError('TOPOLOGY_INVALID', 'Window interval (ie, beforeMs+afterMs) must not be negative.')
+  private constructor(beforeMs: number, afterMs: number, graceMs: number) {
+    if (beforeMs + afterMs < 0) {
+      throw new StreamsError('TOPOLOGY_INVALID', 'Window interval (ie, beforeMs+afterMs) must not be negative.')
+    }
     this.beforeMs = beforeMs
     this.afterMs = afterMs
     this.graceMs = graceMs
   }
 
   /** Symmetric window of `timeDifferenceMs` each way, with no grace: late records are dropped at window close. */
-  static ofTimeDifferenceWithNoGrace (timeDifferenceMs: number): JoinWindows {
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): JoinWindows {
     return JoinWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0)
   }
 
-  static ofTimeDifferenceAndGrace (timeDifferenceMs: number, graceMs: number): JoinWindows {
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): JoinWindows {
     checkMs('timeDifference', timeDifferenceMs)
     checkMs('afterWindowEnd (grace)', graceMs)
     return new JoinWindows(timeDifferenceMs, timeDifferenceMs, graceMs)
   }
 
   /** How far back (before this stream's record) the other stream's records may be; may be negative. */
-  before (timeDifferenceMs: number): JoinWindows {
-    if (!Number.isInteger(timeDifferenceMs)) throw new StreamsError('TOPOLOGY_INVALID', `before must be an integer number of milliseconds, got ${timeDifferenceMs}`)
+  before(timeDifferenceMs: number): JoinWindows {
+    if (!Number.isInteger(timeDifferenceMs)) {
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `before must be an integer number of milliseconds, got ${timeDifferenceMs}`
+      )
+    }
     return new JoinWindows(timeDifferenceMs, this.afterMs, this.graceMs)
   }
 
   /** How far ahead of this stream's record the other stream's records may be; may be negative. */
-  after (timeDifferenceMs: number): JoinWindows {
-    if (!Number.isInteger(timeDifferenceMs)) throw new StreamsError('TOPOLOGY_INVALID', `after must be an integer number of milliseconds, got ${timeDifferenceMs}`)
+  after(timeDifferenceMs: number): JoinWindows {
+    if (!Number.isInteger(timeDifferenceMs)) {
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `after must be an integer number of milliseconds, got ${timeDifferenceMs}`
+      )
+    }
     return new JoinWindows(this.beforeMs, timeDifferenceMs, this.graceMs)
   }
 
   /** `before + after`: the window stores keep records this long plus grace. */
-  size (): number {
+  size(): number {
     return this.beforeMs + this.afterMs
   }
 
-  gracePeriodMs (): number {
+  gracePeriodMs(): number {
     return this.graceMs
   }
 }

@@ -11,34 +11,39 @@ export class Joined<K, V, VO> {
   readonly otherValueSerde: Serde<VO> | undefined
   readonly name: string | undefined
 
-  private constructor (keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>, name?: string) {
+  private constructor(keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>, name?: string) {
     this.keySerde = keySerde
     this.valueSerde = valueSerde
     this.otherValueSerde = otherValueSerde
     this.name = name
   }
 
-  static with<K, V, VO> (keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>, name?: string): Joined<K, V, VO> {
+  static with<K, V, VO>(
+    keySerde?: Serde<K>,
+    valueSerde?: Serde<V>,
+    otherValueSerde?: Serde<VO>,
+    name?: string
+  ): Joined<K, V, VO> {
     return new Joined(keySerde, valueSerde, otherValueSerde, name)
   }
 
-  static as<K, V, VO> (name: string): Joined<K, V, VO> {
+  static as<K, V, VO>(name: string): Joined<K, V, VO> {
     return new Joined<K, V, VO>(undefined, undefined, undefined, name)
   }
 
-  withKeySerde (keySerde: Serde<K>): Joined<K, V, VO> {
+  withKeySerde(keySerde: Serde<K>): Joined<K, V, VO> {
     return new Joined(keySerde, this.valueSerde, this.otherValueSerde, this.name)
   }
 
-  withValueSerde (valueSerde: Serde<V>): Joined<K, V, VO> {
+  withValueSerde(valueSerde: Serde<V>): Joined<K, V, VO> {
     return new Joined(this.keySerde, valueSerde, this.otherValueSerde, this.name)
   }
 
-  withOtherValueSerde (otherValueSerde: Serde<VO>): Joined<K, V, VO> {
+  withOtherValueSerde(otherValueSerde: Serde<VO>): Joined<K, V, VO> {
     return new Joined(this.keySerde, this.valueSerde, otherValueSerde, this.name)
   }
 
-  withName (name: string): Joined<K, V, VO> {
+  withName(name: string): Joined<K, V, VO> {
     return new Joined(this.keySerde, this.valueSerde, this.otherValueSerde, name)
   }
 }

@@ -12,11 +12,16 @@ import type { SessionWindows, SlidingWindows, TimeWindows } from './windows.ts'
  */
 export interface KGroupedStream<K, V> {
   /** Counts per key. Counts are `bigint` (Java `Long`, serialized with `Serdes.Long()`). */
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint>
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA>
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint>
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<K, VA>
   /** Aggregates per key and fixed-size (tumbling/hopping) or sliding window. */
-  windowedBy (windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
   /** Aggregates per key and session (activity separated by at least the inactivity gap). */
-  windowedBy (windows: SessionWindows): SessionWindowedKStream<K, V>
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
 }

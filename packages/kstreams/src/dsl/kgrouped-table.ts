@@ -8,7 +8,13 @@ import type { Named } from './named.ts'
  * group, then adds the new value to its new group.
  */
 export interface KGroupedTable<K, V> {
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint>
-  reduce (adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>
-  aggregate<VA> (initializer: Initializer<VA>, adder: Aggregator<K, V, VA>, subtractor: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA>
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint>
+  reduce(adder: Reducer<V>, subtractor: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V>
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    adder: Aggregator<K, V, VA>,
+    subtractor: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<K, VA>
 }

@@ -1,5 +1,9 @@
 import type { Serde } from '../serdes/serde.ts'
-import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from '../state/store-supplier.ts'
+import type {
+  KeyValueBytesStoreSupplier,
+  SessionBytesStoreSupplier,
+  WindowBytesStoreSupplier
+} from '../state/store-supplier.ts'
 
 export type StoreSupplier = KeyValueBytesStoreSupplier | WindowBytesStoreSupplier | SessionBytesStoreSupplier
 
@@ -17,7 +21,7 @@ export class Materialized<K, V> {
   readonly topicConfig: Readonly<Record<string, string>>
   readonly retentionMs: number | undefined
 
-  private constructor (init: Partial<Materialized<K, V>>) {
+  private constructor(init: Partial<Materialized<K, V>>) {
     this.storeName = init.storeName
     this.storeSupplier = init.storeSupplier
     this.keySerde = init.keySerde
@@ -29,20 +33,20 @@ export class Materialized<K, V> {
   }
 
   /** A store named `storeName` (queryable), or one built by `supplier`. */
-  static as<K, V> (storeNameOrSupplier: string | StoreSupplier): Materialized<K, V> {
+  static as<K, V>(storeNameOrSupplier: string | StoreSupplier): Materialized<K, V> {
     if (typeof storeNameOrSupplier === 'string') return new Materialized<K, V>({ storeName: storeNameOrSupplier })
     return new Materialized<K, V>({ storeName: storeNameOrSupplier.name, storeSupplier: storeNameOrSupplier })
   }
 
-  static with<K, V> (keySerde?: Serde<K>, valueSerde?: Serde<V>): Materialized<K, V> {
+  static with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): Materialized<K, V> {
     return new Materialized<K, V>({ keySerde, valueSerde })
   }
 
-  #copy (change: Partial<Materialized<K, V>>): Materialized<K, V> {
+  #copy(change: Partial<Materialized<K, V>>): Materialized<K, V> {
     return new Materialized<K, V>({ ...this.#fields(), ...change })
   }
 
-  #fields (): Partial<Materialized<K, V>> {
+  #fields(): Partial<Materialized<K, V>> {
     return {
       storeName: this.storeName,
       storeSupplier: this.storeSupplier,
@@ -55,32 +59,32 @@ export class Materialized<K, V> {
     }
   }
 
-  withKeySerde (keySerde: Serde<K>): Materialized<K, V> {
+  withKeySerde(keySerde: Serde<K>): Materialized<K, V> {
     return this.#copy({ keySerde })
   }
 
-  withValueSerde (valueSerde: Serde<V>): Materialized<K, V> {
+  withValueSerde(valueSerde: Serde<V>): Materialized<K, V> {
     return this.#copy({ valueSerde })
   }
 
-  withLoggingEnabled (config: Readonly<Record<string, string>> = {}): Materialized<K, V> {
+  withLoggingEnabled(config: Readonly<Record<string, string>> = {}): Materialized<K, V> {
     return this.#copy({ loggingEnabled: true, topicConfig: config })
   }
 
-  withLoggingDisabled (): Materialized<K, V> {
+  withLoggingDisabled(): Materialized<K, V> {
     return this.#copy({ loggingEnabled: false, topicConfig: {} })
   }
 
-  withCachingEnabled (): Materialized<K, V> {
+  withCachingEnabled(): Materialized<K, V> {
     return this.#copy({ cachingEnabled: true })
   }
 
-  withCachingDisabled (): Materialized<K, V> {
+  withCachingDisabled(): Materialized<K, V> {
     return this.#copy({ cachingEnabled: false })
   }
 
   /** Retention of a window or session store (at least window size + grace). */
-  withRetention (retentionMs: number): Materialized<K, V> {
+  withRetention(retentionMs: number): Materialized<K, V> {
     return this.#copy({ retentionMs })
   }
 }

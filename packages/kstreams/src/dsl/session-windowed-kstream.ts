@@ -17,13 +17,19 @@ import type { Windowed } from './windowed.ts'
  */
 export interface SessionWindowedKStream<K, V> {
   /** Counts per session. Counts are `bigint` (Java `Long`). */
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint>
   /** Combines the values of a session; merging two sessions reduces their aggregates in time order. */
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V>
   /**
    * Aggregates the values of a session. `merger` combines the aggregates of two sessions when a record bridges
    * them; it is called with the aggregate so far (starting from `initializer()`) and each merged session's aggregate,
    * oldest session first.
    */
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA>
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<Windowed<K>, VA>
 }

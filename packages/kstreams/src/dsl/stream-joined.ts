@@ -17,7 +17,7 @@ export class StreamJoined<K, V, VO> {
   readonly loggingEnabled: boolean
   readonly topicConfig: Readonly<Record<string, string>>
 
-  private constructor (init: Partial<StreamJoined<K, V, VO>>) {
+  private constructor(init: Partial<StreamJoined<K, V, VO>>) {
     this.keySerde = init.keySerde
     this.valueSerde = init.valueSerde
     this.otherValueSerde = init.otherValueSerde
@@ -29,21 +29,28 @@ export class StreamJoined<K, V, VO> {
     this.topicConfig = init.topicConfig ?? {}
   }
 
-  static with<K, V, VO> (keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>): StreamJoined<K, V, VO> {
+  static with<K, V, VO>(
+    keySerde?: Serde<K>,
+    valueSerde?: Serde<V>,
+    otherValueSerde?: Serde<VO>
+  ): StreamJoined<K, V, VO> {
     return new StreamJoined<K, V, VO>({ keySerde, valueSerde, otherValueSerde })
   }
 
   /** Store suppliers for both sides (retainDuplicates, retention = window size + grace, size = window size). */
-  static withStoreSuppliers<K, V, VO> (thisStoreSupplier: WindowBytesStoreSupplier, otherStoreSupplier: WindowBytesStoreSupplier): StreamJoined<K, V, VO> {
+  static withStoreSuppliers<K, V, VO>(
+    thisStoreSupplier: WindowBytesStoreSupplier,
+    otherStoreSupplier: WindowBytesStoreSupplier
+  ): StreamJoined<K, V, VO> {
     return new StreamJoined<K, V, VO>({ thisStoreSupplier, otherStoreSupplier })
   }
 
   /** Base name of the join's stores. */
-  static as<K, V, VO> (storeName: string): StreamJoined<K, V, VO> {
+  static as<K, V, VO>(storeName: string): StreamJoined<K, V, VO> {
     return new StreamJoined<K, V, VO>({ storeName })
   }
 
-  #copy (change: Partial<StreamJoined<K, V, VO>>): StreamJoined<K, V, VO> {
+  #copy(change: Partial<StreamJoined<K, V, VO>>): StreamJoined<K, V, VO> {
     return new StreamJoined<K, V, VO>({
       keySerde: this.keySerde,
       valueSerde: this.valueSerde,
@@ -58,39 +65,39 @@ export class StreamJoined<K, V, VO> {
     })
   }
 
-  withName (name: string): StreamJoined<K, V, VO> {
+  withName(name: string): StreamJoined<K, V, VO> {
     return this.#copy({ name })
   }
 
-  withStoreName (storeName: string): StreamJoined<K, V, VO> {
+  withStoreName(storeName: string): StreamJoined<K, V, VO> {
     return this.#copy({ storeName })
   }
 
-  withKeySerde (keySerde: Serde<K>): StreamJoined<K, V, VO> {
+  withKeySerde(keySerde: Serde<K>): StreamJoined<K, V, VO> {
     return this.#copy({ keySerde })
   }
 
-  withValueSerde (valueSerde: Serde<V>): StreamJoined<K, V, VO> {
+  withValueSerde(valueSerde: Serde<V>): StreamJoined<K, V, VO> {
     return this.#copy({ valueSerde })
   }
 
-  withOtherValueSerde (otherValueSerde: Serde<VO>): StreamJoined<K, V, VO> {
+  withOtherValueSerde(otherValueSerde: Serde<VO>): StreamJoined<K, V, VO> {
     return this.#copy({ otherValueSerde })
   }
 
-  withThisStoreSupplier (thisStoreSupplier: WindowBytesStoreSupplier): StreamJoined<K, V, VO> {
+  withThisStoreSupplier(thisStoreSupplier: WindowBytesStoreSupplier): StreamJoined<K, V, VO> {
     return this.#copy({ thisStoreSupplier })
   }
 
-  withOtherStoreSupplier (otherStoreSupplier: WindowBytesStoreSupplier): StreamJoined<K, V, VO> {
+  withOtherStoreSupplier(otherStoreSupplier: WindowBytesStoreSupplier): StreamJoined<K, V, VO> {
     return this.#copy({ otherStoreSupplier })
   }
 
-  withLoggingEnabled (config: Readonly<Record<string, string>> = {}): StreamJoined<K, V, VO> {
+  withLoggingEnabled(config: Readonly<Record<string, string>> = {}): StreamJoined<K, V, VO> {
     return this.#copy({ loggingEnabled: true, topicConfig: config })
   }
 
-  withLoggingDisabled (): StreamJoined<K, V, VO> {
+  withLoggingDisabled(): StreamJoined<K, V, VO> {
     return this.#copy({ loggingEnabled: false, topicConfig: {} })
   }
 }

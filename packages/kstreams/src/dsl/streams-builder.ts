@@ -19,15 +19,21 @@ export class StreamsBuilder {
   readonly #internal = new InternalStreamsBuilder()
   #built: Topology | null = null
 
-  stream<K, V> (topics: string | readonly string[], consumed: Consumed<K, V> = Consumed.with<K, V>()): KStream<K, V> {
+  stream<K, V>(topics: string | readonly string[], consumed: Consumed<K, V> = Consumed.with<K, V>()): KStream<K, V> {
     const list = typeof topics === 'string' ? [topics] : [...topics]
     const name = this.#internal.nameOrGenerate(consumed.name, 'KSTREAM-SOURCE-')
-    const node = new GraphNode(name, (b) => b.addSource(name, list, consumed.keySerde as never, consumed.valueSerde as never, consumed.timestampExtractor))
+    const node = new GraphNode(name, (b) =>
+      b.addSource(name, list, consumed.keySerde as never, consumed.valueSerde as never, consumed.timestampExtractor)
+    )
     this.#internal.addGraphNode(this.#internal.root, node)
     return new KStream(name, consumed.keySerde, consumed.valueSerde, false, node, this.#internal)
   }
 
-  table<K, V> (topic: string, consumed: Consumed<K, V> = Consumed.with<K, V>(), materialized?: Materialized<K, V>): KTable<K, V> {
+  table<K, V>(
+    topic: string,
+    consumed: Consumed<K, V> = Consumed.with<K, V>(),
+    materialized?: Materialized<K, V>
+  ): KTable<K, V> {
     const mi = materializedInternal(materialized, this.#internal, `${topic}-`)
     const keySerde = mi.keySerde ?? consumed.keySerde
     const valueSerde = mi.valueSerde ?? consumed.valueSerde
@@ -35,7 +41,13 @@ export class StreamsBuilder {
     const tableName = this.#internal.nameOrGenerate(consumed.name, 'KTABLE-SOURCE-')
     const source = new KTableSourceSupplier<K, V>(mi.storeName, mi.queryable ? mi.storeName : undefined)
     const node = new GraphNode(tableName, (b) => {
-      b.addSource(sourceName, [topic], consumed.keySerde as never, consumed.valueSerde as never, consumed.timestampExtractor)
+      b.addSource(
+        sourceName,
+        [topic],
+        consumed.keySerde as never,
+        consumed.valueSerde as never,
+        consumed.timestampExtractor
+      )
       b.addProcessor(tableName, source.supplier, [sourceName])
       if (source.materialized) b.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [tableName])
     })
@@ -48,10 +60,12 @@ export class StreamsBuilder {
    * `topology.optimization` = `all` (or a list containing `merge.repartition.topics`), the repartition topics below
    * one key-changing operation are merged into one, as Kafka Streams' `build(props)` does.
    */
-  build (config: { readonly 'topology.optimization'?: string } = {}): Topology {
+  build(config: { readonly 'topology.optimization'?: string } = {}): Topology {
     if (this.#built === null) {
       const builder = new InternalTopologyBuilder()
-      if (optimizationsOf(config['topology.optimization']).has('merge.repartition.topics')) mergeRepartitionTopics(this.#internal)
+      if (optimizationsOf(config['topology.optimization']).has('merge.repartition.topics')) {
+        mergeRepartitionTopics(this.#internal)
+      }
       this.#internal.buildInto(builder)
       this.#built = new Topology(builder)
     }

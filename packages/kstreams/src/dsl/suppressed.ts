@@ -13,7 +13,13 @@ export class BufferConfig {
   readonly loggingEnabled: boolean
   readonly topicConfig: Readonly<Record<string, string>>
 
-  private constructor (maxRecords: number, maxBytes: number, whenFull: 'emitEarly' | 'shutDown', loggingEnabled = true, topicConfig: Readonly<Record<string, string>> = {}) {
+  private constructor(
+    maxRecords: number,
+    maxBytes: number,
+    whenFull: 'emitEarly' | 'shutDown',
+    loggingEnabled = true,
+    topicConfig: Readonly<Record<string, string>> = {}
+  ) {
     this.maxRecords = maxRecords
     this.maxBytes = maxBytes
     this.whenFull = whenFull
@@ -22,43 +28,43 @@ export class BufferConfig {
   }
 
   /** No limit: the buffer grows with the number of distinct buffered keys. */
-  static unbounded (): BufferConfig {
+  static unbounded(): BufferConfig {
     return new BufferConfig(Infinity, Infinity, 'shutDown')
   }
 
-  static maxRecords (records: number): BufferConfig {
+  static maxRecords(records: number): BufferConfig {
     return new BufferConfig(records, Infinity, 'emitEarly')
   }
 
-  static maxBytes (bytes: number): BufferConfig {
+  static maxBytes(bytes: number): BufferConfig {
     return new BufferConfig(Infinity, bytes, 'emitEarly')
   }
 
-  withMaxRecords (records: number): BufferConfig {
+  withMaxRecords(records: number): BufferConfig {
     return new BufferConfig(records, this.maxBytes, this.whenFull, this.loggingEnabled, this.topicConfig)
   }
 
-  withMaxBytes (bytes: number): BufferConfig {
+  withMaxBytes(bytes: number): BufferConfig {
     return new BufferConfig(this.maxRecords, bytes, this.whenFull, this.loggingEnabled, this.topicConfig)
   }
 
-  withNoBound (): BufferConfig {
+  withNoBound(): BufferConfig {
     return new BufferConfig(Infinity, Infinity, 'shutDown', this.loggingEnabled, this.topicConfig)
   }
 
-  emitEarlyWhenFull (): BufferConfig {
+  emitEarlyWhenFull(): BufferConfig {
     return new BufferConfig(this.maxRecords, this.maxBytes, 'emitEarly', this.loggingEnabled, this.topicConfig)
   }
 
-  shutDownWhenFull (): BufferConfig {
+  shutDownWhenFull(): BufferConfig {
     return new BufferConfig(this.maxRecords, this.maxBytes, 'shutDown', this.loggingEnabled, this.topicConfig)
   }
 
-  withLoggingEnabled (config: Readonly<Record<string, string>> = {}): BufferConfig {
+  withLoggingEnabled(config: Readonly<Record<string, string>> = {}): BufferConfig {
     return new BufferConfig(this.maxRecords, this.maxBytes, this.whenFull, true, config)
   }
 
-  withLoggingDisabled (): BufferConfig {
+  withLoggingDisabled(): BufferConfig {
     return new BufferConfig(this.maxRecords, this.maxBytes, this.whenFull, false, {})
   }
 }
@@ -76,7 +82,12 @@ export class Suppressed {
   readonly bufferConfig: BufferConfig
   readonly name: string | undefined
 
-  private constructor (kind: 'windowCloses' | 'timeLimit', timeLimitMs: number, bufferConfig: BufferConfig, name: string | undefined) {
+  private constructor(
+    kind: 'windowCloses' | 'timeLimit',
+    timeLimitMs: number,
+    bufferConfig: BufferConfig,
+    name: string | undefined
+  ) {
     this.kind = kind
     this.timeLimitMs = timeLimitMs
     this.bufferConfig = bufferConfig
@@ -84,22 +95,28 @@ export class Suppressed {
   }
 
   /** Final results of a windowed table; `bufferConfig` must not emit early (use unbounded or shutDownWhenFull). */
-  static untilWindowCloses (bufferConfig: BufferConfig): Suppressed {
+  static untilWindowCloses(bufferConfig: BufferConfig): Suppressed {
     if (bufferConfig.whenFull === 'emitEarly') {
-      throw new StreamsError('TOPOLOGY_INVALID', 'untilWindowCloses needs a buffer that never emits early (BufferConfig.unbounded() or shutDownWhenFull())')
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        'untilWindowCloses needs a buffer that never emits early (BufferConfig.unbounded() or shutDownWhenFull())'
+      )
     }
     return new Suppressed('windowCloses', 0, bufferConfig, undefined)
   }
 
-  static untilTimeLimit (timeToWaitForMoreEventsMs: number, bufferConfig: BufferConfig): Suppressed {
+  static untilTimeLimit(timeToWaitForMoreEventsMs: number, bufferConfig: BufferConfig): Suppressed {
     if (!Number.isInteger(timeToWaitForMoreEventsMs) || timeToWaitForMoreEventsMs < 0) {
-      throw new StreamsError('TOPOLOGY_INVALID', `timeToWaitForMoreEvents must be an integer number of milliseconds >= 0, got ${timeToWaitForMoreEventsMs}`)
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `timeToWaitForMoreEvents must be an integer number of milliseconds >= 0, got ${timeToWaitForMoreEventsMs}`
+      )
     }
     return new Suppressed('timeLimit', timeToWaitForMoreEventsMs, bufferConfig, undefined)
   }
 
   /** Names the suppress processor; its buffer store is then `<name>-store`. */
-  withName (name: string): Suppressed {
+  withName(name: string): Suppressed {
     return new Suppressed(this.kind, this.timeLimitMs, this.bufferConfig, name)
   }
 }

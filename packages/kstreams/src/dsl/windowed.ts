@@ -3,12 +3,12 @@ export class Window {
   readonly start: number
   readonly end: number
 
-  constructor (start: number, end: number) {
+  constructor(start: number, end: number) {
     this.start = start
     this.end = end
   }
 
-  toString (): string {
+  toString(): string {
     return `Window{startMs=${this.start}, endMs=${this.end}}`
   }
 }
@@ -18,12 +18,12 @@ export class Windowed<K> {
   readonly key: K
   readonly window: Window
 
-  constructor (key: K, window: Window) {
+  constructor(key: K, window: Window) {
     this.key = key
     this.window = window
   }
 
-  toString (): string {
+  toString(): string {
     return `[${String(this.key)}@${this.window.start}/${this.window.end}]`
   }
 }

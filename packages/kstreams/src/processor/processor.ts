@@ -13,7 +13,7 @@ export type PunctuationType = 'WALL_CLOCK_TIME' | 'STREAM_TIME'
 export type Punctuator = (timestamp: number) => void
 
 export interface Cancellable {
-  cancel (): void
+  cancel(): void
 }
 
 /**
@@ -23,15 +23,15 @@ export interface Cancellable {
 export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly applicationId: string
   readonly taskId: string
-  forward<K extends KOut, V extends VOut> (record: Record<K, V>, childName?: string): void
-  getStateStore<S extends StateStore> (name: string): S
-  schedule (intervalMs: number, type: PunctuationType, callback: Punctuator): Cancellable
+  forward<K extends KOut, V extends VOut>(record: Record<K, V>, childName?: string): void
+  getStateStore<S extends StateStore>(name: string): S
+  schedule(intervalMs: number, type: PunctuationType, callback: Punctuator): Cancellable
   /** Metadata of the input record being processed; `null` inside a punctuator. */
-  recordMetadata (): RecordMetadata | null
-  currentStreamTimeMs (): number
-  currentSystemTimeMs (): number
+  recordMetadata(): RecordMetadata | null
+  currentStreamTimeMs(): number
+  currentSystemTimeMs(): number
   /** Requests a commit as soon as possible. */
-  commit (): void
+  commit(): void
 }
 
 /**
@@ -39,9 +39,9 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
  * `close` once when the task closes. A processor instance belongs to one task and is never shared.
  */
 export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
-  init? (context: ProcessorContext<KOut, VOut>): void
-  process (record: Record<KIn, VIn>): void
-  close? (): void
+  init?(context: ProcessorContext<KOut, VOut>): void
+  process(record: Record<KIn, VIn>): void
+  close?(): void
 }
 
 /** Creates a fresh processor for every task. */

@@ -19,26 +19,26 @@ export class Record<K, V> {
   readonly timestamp: number
   readonly headers: Headers
 
-  constructor (key: K, value: V, timestamp: number, headers: Headers = NO_HEADERS) {
+  constructor(key: K, value: V, timestamp: number, headers: Headers = NO_HEADERS) {
     this.key = key
     this.value = value
     this.timestamp = timestamp
     this.headers = headers
   }
 
-  withKey<NK> (key: NK): Record<NK, V> {
+  withKey<NK>(key: NK): Record<NK, V> {
     return new Record(key, this.value, this.timestamp, this.headers)
   }
 
-  withValue<NV> (value: NV): Record<K, NV> {
+  withValue<NV>(value: NV): Record<K, NV> {
     return new Record(this.key, value, this.timestamp, this.headers)
   }
 
-  withTimestamp (timestamp: number): Record<K, V> {
+  withTimestamp(timestamp: number): Record<K, V> {
     return new Record(this.key, this.value, timestamp, this.headers)
   }
 
-  withHeaders (headers: Headers): Record<K, V> {
+  withHeaders(headers: Headers): Record<K, V> {
     return new Record(this.key, this.value, this.timestamp, headers)
   }
 }

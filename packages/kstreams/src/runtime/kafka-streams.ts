@@ -8,7 +8,13 @@ import type { Serializer } from '../serdes/serde.ts'
 import type { ReadOnlyKeyValueStore, TimestampedKeyValueStore, KeyValueStore } from '../state/key-value-store.ts'
 import { KeyValueStoreFacade } from '../state/internals/store-facades.ts'
 import { confluentClientProvider } from '../internals/client/index.ts'
-import type { AdminClient, ClientLogger, ConsumerClient, KafkaClientProvider, ProducerClient } from '../internals/client/kafka-client.ts'
+import type {
+  AdminClient,
+  ClientLogger,
+  ConsumerClient,
+  KafkaClientProvider,
+  ProducerClient
+} from '../internals/client/kafka-client.ts'
 import { InstanceDirectory } from './internals/instance-directory.ts'
 import type { StreamsMetadata } from './internals/instance-directory.ts'
 import { partitionForKey } from './internals/murmur2.ts'
@@ -21,12 +27,13 @@ import type { TopicPlan } from './internals/topic-plan.ts'
 import type { StreamsConfig } from './streams-config.ts'
 
 /** Lifecycle states, as Kafka Streams' `KafkaStreams.State`. */
-export type KafkaStreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
+export type KafkaStreamsState =
+  'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
 
 export type StateListener = (newState: KafkaStreamsState, oldState: KafkaStreamsState) => void
 
 export interface StreamsLogger {
-  log (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void
 }
 
 export interface KafkaStreamsOptions {
@@ -80,14 +87,16 @@ interface Preparable {
 
 const defaultLogger: StreamsLogger = {
   log: (level, message, fields) => {
-    if (level === 'warn' || level === 'error') console.error(`[kstreams] ${level}: ${message}${fields === undefined ? '' : ' ' + JSON.stringify(fields)}`)
+    if (level === 'warn' || level === 'error') {
+      console.error(`[kstreams] ${level}: ${message}${fields === undefined ? '' : ' ' + JSON.stringify(fields)}`)
+    }
   }
 }
 
 // State directories held by instances of this process; other processes are kept out by the lock file's pid.
 const lockedStateDirs = new Set<string>()
 
-function pidAlive (pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -130,7 +139,7 @@ export class KafkaStreams {
   #error: unknown = null
   #closing: Promise<void> | null = null
 
-  constructor (topology: Topology, config: StreamsConfig, options: KafkaStreamsOptions = {}) {
+  constructor(topology: Topology, config: StreamsConfig, options: KafkaStreamsOptions = {}) {
     this.#topology = topology
     this.#config = parseRuntimeConfig(config)
     this.#provider = options.clientProvider ?? confluentClientProvider
@@ -138,20 +147,20 @@ export class KafkaStreams {
     topology.internalBuilder.setApplicationId(this.#config.applicationId)
   }
 
-  get state (): KafkaStreamsState {
+  get state(): KafkaStreamsState {
     return this.#state
   }
 
   /** The error that moved the instance to ERROR, if any. */
-  get error (): unknown {
+  get error(): unknown {
     return this.#error
   }
 
-  setStateListener (listener: StateListener): void {
+  setStateListener(listener: StateListener): void {
     this.#listener = listener
   }
 
-  #setState (next: KafkaStreamsState): void {
+  #setState(next: KafkaStreamsState): void {
     const previous = this.#state
     if (previous === next && next !== 'REBALANCING') return
     if (!TRANSITIONS[previous].includes(next)) return
@@ -164,7 +173,7 @@ export class KafkaStreams {
     }
   }
 
-  #clientLogger (): ClientLogger {
+  #clientLogger(): ClientLogger {
     return { log: (level, message, fields) => this.#logger.log(level, message, fields) }
   }
 
@@ -173,8 +182,10 @@ export class KafkaStreams {
    * instance has joined the group (state REBALANCING); rejects with a StreamsError when a source topic is missing
    * or the cluster cannot be reached (state ERROR).
    */
-  async start (): Promise<void> {
-    if (this.#state !== 'CREATED') throw new StreamsError('ILLEGAL_STATE', `start() can only be called once (state ${this.#state})`)
+  async start(): Promise<void> {
+    if (this.#state !== 'CREATED') {
+      throw new StreamsError('ILLEGAL_STATE', `start() can only be called once (state ${this.#state})`)
+    }
     this.#setState('REBALANCING')
     const cfg = this.#config
     try {
@@ -184,16 +195,30 @@ export class KafkaStreams {
       this.#clients.push(admin)
       const builder = this.#topology.internalBuilder
       const userTopics = new Set<string>()
-      for (const sub of builder.subtopologies()) for (const t of sub.sourceTopics) if (!builder.internalTopics.has(t)) userTopics.add(t)
+      for (const sub of builder.subtopologies()) {
+        for (const t of sub.sourceTopics) if (!builder.internalTopics.has(t)) userTopics.add(t)
+      }
       const counts = await admin.describePartitionCounts([...userTopics])
       const plan = planTopics(builder, cfg.applicationId, counts, cfg.replicationFactor)
       this.#plan = plan
       const metadataTopic = InstanceDirectory.topicFor(cfg.applicationId)
       await admin.createTopics([
         ...plan.internalTopics,
-        ...(cfg.applicationServer === undefined ? [] : [{ topic: metadataTopic, partitions: 1, replicationFactor: cfg.replicationFactor, configs: { 'cleanup.policy': 'compact' } }])
+        ...(cfg.applicationServer === undefined
+          ? []
+          : [
+              {
+                topic: metadataTopic,
+                partitions: 1,
+                replicationFactor: cfg.replicationFactor,
+                configs: { 'cleanup.policy': 'compact' }
+              }
+            ])
       ])
-      await this.#awaitTopics(admin, plan.internalTopics.map((t) => t.topic))
+      await this.#awaitTopics(
+        admin,
+        plan.internalTopics.map((t) => t.topic)
+      )
       await this.#prepareSerdes()
       const eos = cfg.processingGuarantee === 'exactly_once_v2'
       const producer = await this.#provider.createProducer({
@@ -224,14 +249,31 @@ export class KafkaStreams {
       if (cfg.applicationServer !== undefined) {
         // Instance discovery for interactive queries: a compacted topic keyed by process id, where each instance
         // advertises its application.server and tasks after every rebalance and which every instance reads.
-        const metaProducer = await this.#provider.createProducer({ properties: { ...cfg.common, ...cfg.producer, 'linger.ms': 0 }, logger })
+        const metaProducer = await this.#provider.createProducer({
+          properties: { ...cfg.common, ...cfg.producer, 'linger.ms': 0 },
+          logger
+        })
         this.#clients.push(metaProducer)
         const metaConsumer = await this.#provider.createConsumer({
-          properties: { ...cfg.common, ...cfg.consumer, 'group.id': `${cfg.applicationId}-metadata-${this.#processId}`, 'enable.auto.commit': false, 'isolation.level': 'read_uncommitted' },
+          properties: {
+            ...cfg.common,
+            ...cfg.consumer,
+            'group.id': `${cfg.applicationId}-metadata-${this.#processId}`,
+            'enable.auto.commit': false,
+            'isolation.level': 'read_uncommitted'
+          },
           logger
         })
         this.#clients.push(metaConsumer)
-        this.#directory = new InstanceDirectory(metadataTopic, this.#processId, cfg.applicationServer, plan, metaProducer, metaConsumer, (m) => this.#logger.log('warn', m))
+        this.#directory = new InstanceDirectory(
+          metadataTopic,
+          this.#processId,
+          cfg.applicationServer,
+          plan,
+          metaProducer,
+          metaConsumer,
+          (m) => this.#logger.log('warn', m)
+        )
         await this.#directory.start()
       }
       if ((this.#state as KafkaStreamsState) !== 'REBALANCING') {
@@ -274,18 +316,24 @@ export class KafkaStreams {
   }
 
   /** Waits until just-created topics show in the cluster metadata, so that the consumer's first subscription sees them. */
-  async #awaitTopics (admin: AdminClient, topics: string[]): Promise<void> {
+  async #awaitTopics(admin: AdminClient, topics: string[]): Promise<void> {
     const deadline = Date.now() + 30_000
     for (;;) {
       const counts = await admin.describePartitionCounts(topics)
       const missing = topics.filter((t) => counts.get(t) === undefined)
       if (missing.length === 0) return
-      if (Date.now() > deadline) throw new StreamsError('TIMEOUT', `internal topics ${missing.join(', ')} did not appear within 30 s of their creation`, { topic: missing[0] })
+      if (Date.now() > deadline) {
+        throw new StreamsError(
+          'TIMEOUT',
+          `internal topics ${missing.join(', ')} did not appear within 30 s of their creation`,
+          { topic: missing[0] }
+        )
+      }
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 
-  async #prepareSerdes (): Promise<void> {
+  async #prepareSerdes(): Promise<void> {
     // Serdes that talk to a schema registry register or fetch their schemas once, before the hot path.
     const builder = this.#topology.internalBuilder
     const jobs: Array<Promise<void>> = []
@@ -306,7 +354,10 @@ export class KafkaStreams {
       }
     }
     for (const [name, factory] of builder.stateFactories) {
-      const store = factory.builder.build() as unknown as { keySerde?: Preparable, valueSerde?: Preparable & { inner?: Preparable } }
+      const store = factory.builder.build() as unknown as {
+        keySerde?: Preparable
+        valueSerde?: Preparable & { inner?: Preparable }
+      }
       const topic = `${this.#config.applicationId}-${name}-changelog`
       if (store.keySerde?.prepare !== undefined) jobs.push(store.keySerde.prepare(topic, true, 'both'))
       const value = store.valueSerde?.inner ?? store.valueSerde
@@ -315,9 +366,11 @@ export class KafkaStreams {
     await Promise.all(jobs)
   }
 
-  async #fail (error: unknown): Promise<void> {
+  async #fail(error: unknown): Promise<void> {
     this.#error = error
-    this.#logger.log('error', `stream thread failed: ${(error as Error)?.message ?? String(error)}`, { code: (error as StreamsError)?.code })
+    this.#logger.log('error', `stream thread failed: ${(error as Error)?.message ?? String(error)}`, {
+      code: (error as StreamsError)?.code
+    })
     this.#setState('PENDING_ERROR')
     try {
       await this.#thread?.abort()
@@ -331,17 +384,27 @@ export class KafkaStreams {
    * other's stores) and reuses the process id kept there, so that a restarted instance has the same
    * transactional.id and fences its crashed predecessor's open transaction at once instead of waiting for it to time out.
    */
-  #lockStateDir (): void {
+  #lockStateDir(): void {
     const dir = join(this.#config.stateDir, this.#config.applicationId)
     mkdirSync(dir, { recursive: true })
     const lock = join(dir, '.lock')
-    if (lockedStateDirs.has(dir)) throw new StreamsError('ILLEGAL_STATE', `state directory ${dir} is used by another KafkaStreams instance in this process; give each instance its own state.dir`, { setting: 'state.dir' })
+    if (lockedStateDirs.has(dir)) {
+      throw new StreamsError(
+        'ILLEGAL_STATE',
+        `state directory ${dir} is used by another KafkaStreams instance in this process; give each instance its own state.dir`,
+        { setting: 'state.dir' }
+      )
+    }
     let holder = NaN
     try {
       holder = Number(readFileSync(lock, 'utf8'))
     } catch {}
     if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
-      throw new StreamsError('ILLEGAL_STATE', `state directory ${dir} is locked by process ${holder}; give each instance its own state.dir`, { setting: 'state.dir' })
+      throw new StreamsError(
+        'ILLEGAL_STATE',
+        `state directory ${dir} is locked by process ${holder}; give each instance its own state.dir`,
+        { setting: 'state.dir' }
+      )
     }
     writeFileSync(lock, String(process.pid))
     lockedStateDirs.add(dir)
@@ -354,14 +417,14 @@ export class KafkaStreams {
     writeFileSync(metaFile, JSON.stringify({ processId: this.#processId }))
   }
 
-  #unlockStateDir (): void {
+  #unlockStateDir(): void {
     if (this.#appDir === '') return
     rmSync(join(this.#appDir, '.lock'), { force: true })
     lockedStateDirs.delete(this.#appDir)
     this.#appDir = ''
   }
 
-  async #closeClients (): Promise<void> {
+  async #closeClients(): Promise<void> {
     try {
       await this.#directory?.close()
     } catch {}
@@ -379,7 +442,7 @@ export class KafkaStreams {
    * Stops processing, commits, writes checkpoints, leaves the group and closes the clients. Resolves true when all
    * of that finished within `timeoutMs`.
    */
-  async close (timeoutMs = 30_000): Promise<boolean> {
+  async close(timeoutMs = 30_000): Promise<boolean> {
     if (this.#state === 'NOT_RUNNING' || this.#state === 'ERROR') return true
     if (this.#state === 'CREATED') {
       this.#setState('PENDING_SHUTDOWN')
@@ -421,11 +484,17 @@ export class KafkaStreams {
    * their changelogs are hidden, and `get` of a key not found elsewhere then throws ILLEGAL_STATE (retry) instead of
    * answering null, as Kafka Streams throws InvalidStateStoreException while rebalancing.
    */
-  store<K, V> (name: string): ReadOnlyKeyValueStore<K, V> {
+  store<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
     const thread = this.#thread
     const kind = this.#topology.internalBuilder.stateFactories.get(name)?.builder.kind
-    if (thread === null || kind === undefined) throw new StreamsError('STORE_NOT_FOUND', `no store named ${name} (state ${this.#state})`, { storeName: name })
-    if (this.#state !== 'RUNNING' && this.#state !== 'REBALANCING') throw new StreamsError('ILLEGAL_STATE', `store ${name} cannot be queried in state ${this.#state}`, { storeName: name })
+    if (thread === null || kind === undefined) {
+      throw new StreamsError('STORE_NOT_FOUND', `no store named ${name} (state ${this.#state})`, { storeName: name })
+    }
+    if (this.#state !== 'RUNNING' && this.#state !== 'REBALANCING') {
+      throw new StreamsError('ILLEGAL_STATE', `store ${name} cannot be queried in state ${this.#state}`, {
+        storeName: name
+      })
+    }
     const stores = (): Array<KeyValueStore<K, V>> => {
       const out: Array<KeyValueStore<K, V>> = []
       for (const task of thread.tasks.values()) {
@@ -433,12 +502,16 @@ export class KafkaStreams {
         if (thread.restoringTasks.has(task.taskId)) continue
         const s = task.getStore(name)
         if (s === undefined) continue
-        out.push(kind === 'timestampedKeyValue' ? new KeyValueStoreFacade(s as unknown as TimestampedKeyValueStore<K, V>) : (s as unknown as KeyValueStore<K, V>))
+        out.push(
+          kind === 'timestampedKeyValue'
+            ? new KeyValueStoreFacade(s as unknown as TimestampedKeyValueStore<K, V>)
+            : (s as unknown as KeyValueStore<K, V>)
+        )
       }
       return out
     }
-    function * each (f: (s: KeyValueStore<K, V>) => Iterable<KeyValue<K, V>>): Generator<KeyValue<K, V>> {
-      for (const s of stores()) yield * f(s)
+    function* each(f: (s: KeyValueStore<K, V>) => Iterable<KeyValue<K, V>>): Generator<KeyValue<K, V>> {
+      for (const s of stores()) yield* f(s)
     }
     return {
       get: (key: K) => {
@@ -449,7 +522,11 @@ export class KafkaStreams {
         // Not found, but it may be in a part still being restored: "absent" would be a wrong answer.
         for (const id of thread.restoringTasks) {
           if (thread.tasks.get(id)?.getStore(name) !== undefined) {
-            throw new StreamsError('ILLEGAL_STATE', `store ${name} is being restored after a rebalance; retry shortly`, { storeName: name })
+            throw new StreamsError(
+              'ILLEGAL_STATE',
+              `store ${name} is being restored after a rebalance; retry shortly`,
+              { storeName: name }
+            )
           }
         }
         return null
@@ -467,10 +544,12 @@ export class KafkaStreams {
    * partitioner) and the `application.server` of the instance running that partition's task, found through the
    * instances' advertisements (see {@link allMetadata}). A caller that is not `local` forwards the query to `activeHost`.
    */
-  queryMetadataForKey<K> (storeName: string, key: K, keySerializer: Serializer<K>): KeyQueryMetadata {
+  queryMetadataForKey<K>(storeName: string, key: K, keySerializer: Serializer<K>): KeyQueryMetadata {
     const plan = this.#plan
     const sub = plan?.subtopologies.find((s) => s.stores.includes(storeName))
-    if (plan === null || sub === undefined) throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
+    if (plan === null || sub === undefined) {
+      throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
+    }
     const topic = `${this.#config.applicationId}-${storeName}-changelog`
     const bytes = keySerializer.serialize(topic, key)
     if (bytes === null) throw new StreamsError('SERIALIZATION', 'key must not be null')
@@ -488,7 +567,7 @@ export class KafkaStreams {
    * only this instance is listed. Instances learn about each other through the compacted topic
    * `<application.id>-kstreams-metadata`; an instance that crashed is dropped once its tasks are claimed by others.
    */
-  allMetadata (): StreamsMetadata[] {
+  allMetadata(): StreamsMetadata[] {
     const own = [...(this.#thread?.tasks.keys() ?? [])]
     if (this.#directory !== null) return this.#directory.allMetadata(own)
     const plan = this.#plan
@@ -497,13 +576,15 @@ export class KafkaStreams {
   }
 
   /** The instances whose tasks hold a part of `storeName` (Kafka Streams' `streamsMetadataForStore`). */
-  allMetadataForStore (storeName: string): StreamsMetadata[] {
-    if (!this.#topology.internalBuilder.stateFactories.has(storeName)) throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
+  allMetadataForStore(storeName: string): StreamsMetadata[] {
+    if (!this.#topology.internalBuilder.stateFactories.has(storeName)) {
+      throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
+    }
     return this.allMetadata().filter((m) => m.stateStoreNames.includes(storeName))
   }
 
   /** Engine metrics as a plain object (for /metrics endpoints). */
-  metrics (): StreamsMetrics {
+  metrics(): StreamsMetrics {
     const m = this.#thread?.metrics
     const tasks = this.#thread === null ? [] : [...this.#thread.tasks.keys()]
     const lag = this.#thread?.lag ?? []

@@ -15,9 +15,9 @@ export interface StoreBuilder<S extends StateStore> {
   readonly logConfig: Readonly<Record<string, string>>
   /** For window and session stores: how long data is kept, which sets the changelog's retention. */
   readonly retentionPeriod: number | undefined
-  withCachingEnabled (): this
-  withCachingDisabled (): this
-  withLoggingEnabled (config?: Readonly<Record<string, string>>): this
-  withLoggingDisabled (): this
-  build (): S
+  withCachingEnabled(): this
+  withCachingDisabled(): this
+  withLoggingEnabled(config?: Readonly<Record<string, string>>): this
+  withLoggingDisabled(): this
+  build(): S
 }

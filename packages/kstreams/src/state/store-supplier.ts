@@ -4,7 +4,7 @@ import type { KeyValueBytesStore, SessionBytesStore, WindowBytesStore } from './
 export interface KeyValueBytesStoreSupplier {
   readonly name: string
   readonly metricsScope: string
-  get (): KeyValueBytesStore
+  get(): KeyValueBytesStore
 }
 
 export interface WindowBytesStoreSupplier {
@@ -13,12 +13,12 @@ export interface WindowBytesStoreSupplier {
   readonly retentionPeriod: number
   readonly windowSize: number
   readonly retainDuplicates: boolean
-  get (): WindowBytesStore
+  get(): WindowBytesStore
 }
 
 export interface SessionBytesStoreSupplier {
   readonly name: string
   readonly metricsScope: string
   readonly retentionPeriod: number
-  get (): SessionBytesStore
+  get(): SessionBytesStore
 }

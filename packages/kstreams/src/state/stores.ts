@@ -18,11 +18,22 @@ import type { KeyValueBytesStore, SessionBytesStore, WindowBytesStore } from './
 import type { KeyValueStore, TimestampedKeyValueStore } from './key-value-store.ts'
 import type { SessionStore } from './session-store.ts'
 import type { StoreBuilder } from './store-builder.ts'
-import type { KeyValueBytesStoreSupplier, SessionBytesStoreSupplier, WindowBytesStoreSupplier } from './store-supplier.ts'
+import type {
+  KeyValueBytesStoreSupplier,
+  SessionBytesStoreSupplier,
+  WindowBytesStoreSupplier
+} from './store-supplier.ts'
 import type { ValueAndTimestamp } from './value-and-timestamp.ts'
 import type { TimestampedWindowStore } from './window-store.ts'
 
-function kvStack<K, V> (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>, timestamped: boolean, logging: boolean, caching: boolean): MeteredKeyValueStore<K, V> {
+function kvStack<K, V>(
+  supplier: KeyValueBytesStoreSupplier,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+  timestamped: boolean,
+  logging: boolean,
+  caching: boolean
+): MeteredKeyValueStore<K, V> {
   let store: KeyValueBytesStore = supplier.get()
   if (logging) store = new ChangeLoggingKeyValueBytesStore(store, timestamped)
   if (caching) store = new CachingKeyValueStore(store)
@@ -30,7 +41,12 @@ function kvStack<K, V> (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<K>
 }
 
 // Kafka Streams' order: metered -> caching -> change-logging -> inner, so the changelog sees only flushed writes.
-function windowStack (supplier: WindowBytesStoreSupplier, timestamped: boolean, logging: boolean, caching: boolean): WindowBytesStore {
+function windowStack(
+  supplier: WindowBytesStoreSupplier,
+  timestamped: boolean,
+  logging: boolean,
+  caching: boolean
+): WindowBytesStore {
   let store: WindowBytesStore = supplier.get()
   if (logging) store = new ChangeLoggingWindowBytesStore(store, timestamped)
   // A store keeping duplicates (stream-stream joins) is never cached, as in Kafka Streams.
@@ -38,7 +54,7 @@ function windowStack (supplier: WindowBytesStoreSupplier, timestamped: boolean, 
   return store
 }
 
-function sessionStack (supplier: SessionBytesStoreSupplier, logging: boolean, caching: boolean): SessionBytesStore {
+function sessionStack(supplier: SessionBytesStoreSupplier, logging: boolean, caching: boolean): SessionBytesStore {
   let store: SessionBytesStore = supplier.get()
   if (logging) store = new ChangeLoggingSessionBytesStore(store)
   if (caching) store = new CachingSessionStore(store)
@@ -47,16 +63,21 @@ function sessionStack (supplier: SessionBytesStoreSupplier, logging: boolean, ca
 
 export const Stores = {
   /** An ordered in-memory key-value store (the default for DSL tables here; see docs/compatibility.md). */
-  inMemoryKeyValueStore (name: string): KeyValueBytesStoreSupplier {
+  inMemoryKeyValueStore(name: string): KeyValueBytesStoreSupplier {
     return { name, metricsScope: 'in-memory', get: () => new InMemoryKeyValueBytesStore(name) }
   },
 
   /** A key-value store on LMDB under the task's state directory, restored from its changelog past its checkpoint. */
-  persistentKeyValueStore (name: string): KeyValueBytesStoreSupplier {
+  persistentKeyValueStore(name: string): KeyValueBytesStoreSupplier {
     return { name, metricsScope: 'lmdb', get: () => new LmdbKeyValueBytesStore(name) }
   },
 
-  inMemoryWindowStore (name: string, retentionPeriodMs: number, windowSizeMs: number, retainDuplicates: boolean): WindowBytesStoreSupplier {
+  inMemoryWindowStore(
+    name: string,
+    retentionPeriodMs: number,
+    windowSizeMs: number,
+    retainDuplicates: boolean
+  ): WindowBytesStoreSupplier {
     return {
       name,
       metricsScope: 'in-memory-window',
@@ -72,41 +93,70 @@ export const Stores = {
    * changelog. Use it for a windowed aggregation with `Materialized.as(Stores.persistentWindowStore(...))`; the
    * retention must cover window size + grace (sliding windows: 2 * time difference + grace).
    */
-  persistentWindowStore (name: string, retentionPeriodMs: number, windowSizeMs: number, retainDuplicates: boolean): WindowBytesStoreSupplier {
+  persistentWindowStore(
+    name: string,
+    retentionPeriodMs: number,
+    windowSizeMs: number,
+    retainDuplicates: boolean
+  ): WindowBytesStoreSupplier {
     return persistentWindow(name, retentionPeriodMs, windowSizeMs, retainDuplicates)
   },
 
   /** A session store on LMDB under the task's state directory; the retention must cover gap + grace. */
-  persistentSessionStore (name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
+  persistentSessionStore(name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
     return persistentSession(name, retentionPeriodMs)
   },
 
-  inMemorySessionStore (name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
-    return { name, metricsScope: 'in-memory-session', retentionPeriod: retentionPeriodMs, get: () => new InMemorySessionBytesStore(name, retentionPeriodMs) }
+  inMemorySessionStore(name: string, retentionPeriodMs: number): SessionBytesStoreSupplier {
+    return {
+      name,
+      metricsScope: 'in-memory-session',
+      retentionPeriod: retentionPeriodMs,
+      get: () => new InMemorySessionBytesStore(name, retentionPeriodMs)
+    }
   },
 
-  keyValueStoreBuilder<K, V> (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>): StoreBuilder<KeyValueStore<K, V>> {
-    return new StoreBuilderImpl<KeyValueStore<K, V>>(supplier.name, 'keyValue', (o) => kvStack(supplier, keySerde, valueSerde, false, o.logging, o.caching))
+  keyValueStoreBuilder<K, V>(
+    supplier: KeyValueBytesStoreSupplier,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>
+  ): StoreBuilder<KeyValueStore<K, V>> {
+    return new StoreBuilderImpl<KeyValueStore<K, V>>(supplier.name, 'keyValue', (o) =>
+      kvStack(supplier, keySerde, valueSerde, false, o.logging, o.caching)
+    )
   },
 
-  timestampedKeyValueStoreBuilder<K, V> (supplier: KeyValueBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>): StoreBuilder<TimestampedKeyValueStore<K, V>> {
+  timestampedKeyValueStoreBuilder<K, V>(
+    supplier: KeyValueBytesStoreSupplier,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>
+  ): StoreBuilder<TimestampedKeyValueStore<K, V>> {
     const vts = new ValueAndTimestampSerde(valueSerde)
     return new StoreBuilderImpl<TimestampedKeyValueStore<K, V>>(supplier.name, 'timestampedKeyValue', (o) =>
       kvStack<K, ValueAndTimestamp<V>>(supplier, keySerde, vts, true, o.logging, o.caching)
     )
   },
 
-  timestampedWindowStoreBuilder<K, V> (supplier: WindowBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>): StoreBuilder<TimestampedWindowStore<K, V>> {
+  timestampedWindowStoreBuilder<K, V>(
+    supplier: WindowBytesStoreSupplier,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>
+  ): StoreBuilder<TimestampedWindowStore<K, V>> {
     const vts = new ValueAndTimestampSerde(valueSerde)
     return new StoreBuilderImpl<TimestampedWindowStore<K, V>>(
       supplier.name,
       'timestampedWindow',
-      (o) => new MeteredWindowStore(windowStack(supplier, true, o.logging, o.caching), keySerde, vts, supplier.windowSize),
+      (o) =>
+        new MeteredWindowStore(windowStack(supplier, true, o.logging, o.caching), keySerde, vts, supplier.windowSize),
       supplier.retentionPeriod
     )
   },
 
-  sessionStoreBuilder<K, V> (supplier: SessionBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>): StoreBuilder<SessionStore<K, V>> {
+  sessionStoreBuilder<K, V>(
+    supplier: SessionBytesStoreSupplier,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>
+  ): StoreBuilder<SessionStore<K, V>> {
     return new StoreBuilderImpl<SessionStore<K, V>>(
       supplier.name,
       'session',

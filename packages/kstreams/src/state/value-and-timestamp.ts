@@ -3,17 +3,17 @@ export class ValueAndTimestamp<V> {
   readonly value: V
   readonly timestamp: number
 
-  constructor (value: V, timestamp: number) {
+  constructor(value: V, timestamp: number) {
     this.value = value
     this.timestamp = timestamp
   }
 
   /** `null` in gives `null` out, as Kafka Streams' `ValueAndTimestamp.make`. */
-  static make<V> (value: V | null, timestamp: number): ValueAndTimestamp<V> | null {
+  static make<V>(value: V | null, timestamp: number): ValueAndTimestamp<V> | null {
     return value === null ? null : new ValueAndTimestamp(value, timestamp)
   }
 
-  static getValueOrNull<V> (vt: ValueAndTimestamp<V> | null | undefined): V | null {
+  static getValueOrNull<V>(vt: ValueAndTimestamp<V> | null | undefined): V | null {
     return vt == null ? null : vt.value
   }
 }

@@ -5,7 +5,7 @@ import type { Serializer } from '../serdes/serde.ts'
 import type { TestRecord } from './test-record.ts'
 
 export interface InputPipe {
-  pipeRaw (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void
+  pipeRaw(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void
 }
 
 /**
@@ -20,7 +20,14 @@ export class TestInputTopic<K, V> {
   #currentTime: number
   readonly #autoAdvanceMs: number
 
-  constructor (driver: InputPipe, topic: string, keySerializer: Serializer<K>, valueSerializer: Serializer<V>, startTimestamp: number, autoAdvanceMs: number) {
+  constructor(
+    driver: InputPipe,
+    topic: string,
+    keySerializer: Serializer<K>,
+    valueSerializer: Serializer<V>,
+    startTimestamp: number,
+    autoAdvanceMs: number
+  ) {
     if (autoAdvanceMs < 0) throw new StreamsError('CONFIG_INVALID', 'autoAdvance must be non-negative')
     this.#driver = driver
     this.#topic = topic
@@ -30,25 +37,27 @@ export class TestInputTopic<K, V> {
     this.#autoAdvanceMs = autoAdvanceMs
   }
 
-  advanceTime (ms: number): void {
+  advanceTime(ms: number): void {
     if (ms < 0) throw new StreamsError('ILLEGAL_STATE', 'advance must be non-negative')
     this.#currentTime += ms
   }
 
-  #nextTime (): number {
+  #nextTime(): number {
     const t = this.#currentTime
     this.#currentTime += this.#autoAdvanceMs
     return t
   }
 
-  pipeRecord (record: TestRecord<K, V>): void {
+  pipeRecord(record: TestRecord<K, V>): void {
     const key = this.#keySerializer.serialize(this.#topic, record.key, record.headers)
     const value = this.#valueSerializer.serialize(this.#topic, record.value, record.headers)
     this.#driver.pipeRaw(this.#topic, key, value, record.timestamp, record.headers)
   }
 
   /** `pipeInput(value)`, `pipeInput(key, value)` or `pipeInput(key, value, timestamp, headers?)`. */
-  pipeInput (...args: [V | null] | [K | null, V | null] | [K | null, V | null, number] | [K | null, V | null, number, Headers]): void {
+  pipeInput(
+    ...args: [V | null] | [K | null, V | null] | [K | null, V | null, number] | [K | null, V | null, number, Headers]
+  ): void {
     if (args.length === 1) {
       this.pipeRecord({ key: null, value: args[0], timestamp: this.#nextTime(), headers: [] })
     } else if (args.length === 2) {
@@ -58,11 +67,11 @@ export class TestInputTopic<K, V> {
     }
   }
 
-  pipeValueList (values: ReadonlyArray<V | null>): void {
+  pipeValueList(values: ReadonlyArray<V | null>): void {
     for (const v of values) this.pipeInput(v)
   }
 
-  pipeKeyValueList (pairs: ReadonlyArray<KeyValue<K | null, V | null>>, startTimestamp?: number, advanceMs = 0): void {
+  pipeKeyValueList(pairs: ReadonlyArray<KeyValue<K | null, V | null>>, startTimestamp?: number, advanceMs = 0): void {
     let t = startTimestamp
     for (const kv of pairs) {
       if (t === undefined) {
@@ -74,7 +83,7 @@ export class TestInputTopic<K, V> {
     }
   }
 
-  pipeRecordList (records: ReadonlyArray<TestRecord<K, V>>): void {
+  pipeRecordList(records: ReadonlyArray<TestRecord<K, V>>): void {
     for (const r of records) this.pipeRecord(r)
   }
 }

@@ -12,8 +12,8 @@ export interface CapturedRecord {
 }
 
 export interface OutputSource {
-  readOutput (topic: string): CapturedRecord | undefined
-  queueSize (topic: string): number
+  readOutput(topic: string): CapturedRecord | undefined
+  queueSize(topic: string): number
 }
 
 /** Reads, in order, what the topology wrote to one topic. Reading consumes the records. */
@@ -23,16 +23,23 @@ export class TestOutputTopic<K, V> {
   readonly #keyDeserializer: Deserializer<K>
   readonly #valueDeserializer: Deserializer<V>
 
-  constructor (driver: OutputSource, topic: string, keyDeserializer: Deserializer<K>, valueDeserializer: Deserializer<V>) {
+  constructor(
+    driver: OutputSource,
+    topic: string,
+    keyDeserializer: Deserializer<K>,
+    valueDeserializer: Deserializer<V>
+  ) {
     this.#driver = driver
     this.#topic = topic
     this.#keyDeserializer = keyDeserializer
     this.#valueDeserializer = valueDeserializer
   }
 
-  readRecord (): TestRecord<K, V> {
+  readRecord(): TestRecord<K, V> {
     const raw = this.#driver.readOutput(this.#topic)
-    if (raw === undefined) throw new StreamsError('ILLEGAL_STATE', `Empty topic: ${this.#topic}`, { topic: this.#topic })
+    if (raw === undefined) {
+      throw new StreamsError('ILLEGAL_STATE', `Empty topic: ${this.#topic}`, { topic: this.#topic })
+    }
     return {
       key: this.#keyDeserializer.deserialize(this.#topic, raw.key, raw.headers),
       value: this.#valueDeserializer.deserialize(this.#topic, raw.value, raw.headers),
@@ -41,31 +48,31 @@ export class TestOutputTopic<K, V> {
     }
   }
 
-  readValue (): V | null {
+  readValue(): V | null {
     return this.readRecord().value
   }
 
-  readKeyValue (): KeyValue<K | null, V | null> {
+  readKeyValue(): KeyValue<K | null, V | null> {
     const r = this.readRecord()
     return new KeyValue(r.key, r.value)
   }
 
-  readRecordsToList (): Array<TestRecord<K, V>> {
+  readRecordsToList(): Array<TestRecord<K, V>> {
     const out: Array<TestRecord<K, V>> = []
     while (!this.isEmpty()) out.push(this.readRecord())
     return out
   }
 
-  readValuesToList (): Array<V | null> {
+  readValuesToList(): Array<V | null> {
     return this.readRecordsToList().map((r) => r.value)
   }
 
-  readKeyValuesToList (): Array<KeyValue<K | null, V | null>> {
+  readKeyValuesToList(): Array<KeyValue<K | null, V | null>> {
     return this.readRecordsToList().map((r) => new KeyValue(r.key, r.value))
   }
 
   /** Latest value per key; a null value removes the key, as Kafka Streams' `readKeyValuesToMap`. */
-  readKeyValuesToMap (): Map<K | null, V> {
+  readKeyValuesToMap(): Map<K | null, V> {
     const out = new Map<K | null, V>()
     for (const r of this.readRecordsToList()) {
       if (r.value === null) out.delete(r.key)
@@ -74,11 +81,11 @@ export class TestOutputTopic<K, V> {
     return out
   }
 
-  getQueueSize (): number {
+  getQueueSize(): number {
     return this.#driver.queueSize(this.#topic)
   }
 
-  isEmpty (): boolean {
+  isEmpty(): boolean {
     return this.getQueueSize() === 0
   }
 }

@@ -42,9 +42,10 @@ export class TopologyTestDriver {
   #wallClock: number
   #closed = false
 
-  constructor (topology: Topology, config: StreamsConfig = {}, initialWallClockTimeMs = Date.now()) {
+  constructor(topology: Topology, config: StreamsConfig = {}, initialWallClockTimeMs = Date.now()) {
     this.#topology = topology
-    this.#applicationId = typeof config['application.id'] === 'string' ? config['application.id'] : 'dummy-topology-test-driver-app-id'
+    this.#applicationId =
+      typeof config['application.id'] === 'string' ? config['application.id'] : 'dummy-topology-test-driver-app-id'
     this.#wallClock = initialWallClockTimeMs
     this.#stateDir = mkdtempSync(join(tmpdir(), 'kstreams-ttd-'))
     const builder = topology.internalBuilder
@@ -64,7 +65,11 @@ export class TopologyTestDriver {
       },
       cacheMaxBytes: cacheMaxBytes(config),
       stateDir: this.#stateDir,
-      deserializationExceptionHandler: handlerOption(config, 'deserialization.exception.handler', handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)),
+      deserializationExceptionHandler: handlerOption(
+        config,
+        'deserialization.exception.handler',
+        handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)
+      ),
       processingExceptionHandler: handlerOption(config, 'processing.exception.handler', logAndFailProcessing),
       logger: { warn: () => {}, error: () => {} },
       wallClock: () => this.#wallClock,
@@ -76,12 +81,12 @@ export class TopologyTestDriver {
     this.#loopback = new Set([...this.#internalTopics, ...this.#task.sourceTopics()])
   }
 
-  #checkOpen (): void {
+  #checkOpen(): void {
     if (this.#closed) throw new StreamsError('ILLEGAL_STATE', 'the driver is closed')
   }
 
   /** @internal Used by TestInputTopic. */
-  pipeRaw (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+  pipeRaw(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
     this.#checkOpen()
     if (!this.#loopback.has(topic) || this.#internalTopics.has(topic)) {
       throw new StreamsError('ILLEGAL_STATE', `Unknown topic: ${topic}`, { topic })
@@ -90,13 +95,13 @@ export class TopologyTestDriver {
     this.#completeAllProcessableWork()
   }
 
-  #enqueue (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+  #enqueue(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
     const offset = this.#offsets.get(topic) ?? 0
     this.#offsets.set(topic, offset + 1)
     this.#task.addRecord({ topic, partition: 0, offset, timestamp, key, value, headers })
   }
 
-  #captureOutputs (): void {
+  #captureOutputs(): void {
     const produced = this.#produced.splice(0)
     for (const r of produced) {
       let list = this.#outputs.get(r.topic)
@@ -111,7 +116,7 @@ export class TopologyTestDriver {
     }
   }
 
-  #completeAllProcessableWork (): void {
+  #completeAllProcessableWork(): void {
     this.#captureOutputs()
     while (this.#task.hasRecordsQueued()) {
       this.#task.process()
@@ -122,7 +127,7 @@ export class TopologyTestDriver {
   }
 
   /** Moves simulated wall-clock time forward, firing wall-clock punctuators, then commits. */
-  advanceWallClockTime (ms: number): void {
+  advanceWallClockTime(ms: number): void {
     this.#checkOpen()
     if (ms < 0) throw new StreamsError('ILLEGAL_STATE', 'advance must be non-negative')
     this.#wallClock += ms
@@ -131,12 +136,22 @@ export class TopologyTestDriver {
     this.#completeAllProcessableWork()
   }
 
-  createInputTopic<K, V> (topic: string, keySerializer: Serializer<K>, valueSerializer: Serializer<V>, startTimestampMs = Date.now(), autoAdvanceMs = 0): TestInputTopic<K, V> {
+  createInputTopic<K, V>(
+    topic: string,
+    keySerializer: Serializer<K>,
+    valueSerializer: Serializer<V>,
+    startTimestampMs = Date.now(),
+    autoAdvanceMs = 0
+  ): TestInputTopic<K, V> {
     this.#checkOpen()
     return new TestInputTopic(this, topic, keySerializer, valueSerializer, startTimestampMs, autoAdvanceMs)
   }
 
-  createOutputTopic<K, V> (topic: string, keyDeserializer: Deserializer<K>, valueDeserializer: Deserializer<V>): TestOutputTopic<K, V> {
+  createOutputTopic<K, V>(
+    topic: string,
+    keyDeserializer: Deserializer<K>,
+    valueDeserializer: Deserializer<V>
+  ): TestOutputTopic<K, V> {
     return new TestOutputTopic(
       {
         readOutput: (t) => this.#outputs.get(t)?.shift(),
@@ -149,33 +164,35 @@ export class TopologyTestDriver {
   }
 
   /** Names of every topic the topology wrote to, including internal ones. */
-  producedTopicNames (): Set<string> {
+  producedTopicNames(): Set<string> {
     return new Set(this.#outputs.keys())
   }
 
-  getStateStore (name: string): StateStore | undefined {
+  getStateStore(name: string): StateStore | undefined {
     return this.#task.getStore(name)
   }
 
-  getAllStateStores (): ReadonlyMap<string, StateStore> {
+  getAllStateStores(): ReadonlyMap<string, StateStore> {
     return this.#task.stores
   }
 
-  #kind (name: string): string | undefined {
+  #kind(name: string): string | undefined {
     return this.#topology.internalBuilder.stateFactories.get(name)?.builder.kind
   }
 
   /** A key-value store by name; DSL (timestamped) stores are shown through their plain values. */
-  getKeyValueStore<K, V> (name: string): KeyValueStore<K, V> {
+  getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
     const store = this.#task.getStore(name)
     const kind = this.#kind(name)
     if (store === undefined || (kind !== 'keyValue' && kind !== 'timestampedKeyValue')) {
       throw new StreamsError('STORE_NOT_FOUND', `no key-value store named ${name}`, { storeName: name })
     }
-    return kind === 'timestampedKeyValue' ? new KeyValueStoreFacade(store as unknown as TimestampedKeyValueStore<K, V>) : (store as unknown as KeyValueStore<K, V>)
+    return kind === 'timestampedKeyValue'
+      ? new KeyValueStoreFacade(store as unknown as TimestampedKeyValueStore<K, V>)
+      : (store as unknown as KeyValueStore<K, V>)
   }
 
-  getTimestampedKeyValueStore<K, V> (name: string): TimestampedKeyValueStore<K, V> {
+  getTimestampedKeyValueStore<K, V>(name: string): TimestampedKeyValueStore<K, V> {
     const store = this.#task.getStore(name)
     if (store === undefined || this.#kind(name) !== 'timestampedKeyValue') {
       throw new StreamsError('STORE_NOT_FOUND', `no timestamped key-value store named ${name}`, { storeName: name })
@@ -183,16 +200,18 @@ export class TopologyTestDriver {
     return store as unknown as TimestampedKeyValueStore<K, V>
   }
 
-  getWindowStore<K, V> (name: string): WindowStore<K, V> {
+  getWindowStore<K, V>(name: string): WindowStore<K, V> {
     const store = this.#task.getStore(name)
     const kind = this.#kind(name)
     if (store === undefined || (kind !== 'window' && kind !== 'timestampedWindow')) {
       throw new StreamsError('STORE_NOT_FOUND', `no window store named ${name}`, { storeName: name })
     }
-    return kind === 'timestampedWindow' ? new WindowStoreFacade(store as unknown as TimestampedWindowStore<K, V>) : (store as unknown as WindowStore<K, V>)
+    return kind === 'timestampedWindow'
+      ? new WindowStoreFacade(store as unknown as TimestampedWindowStore<K, V>)
+      : (store as unknown as WindowStore<K, V>)
   }
 
-  getSessionStore<K, V> (name: string): SessionStore<K, V> {
+  getSessionStore<K, V>(name: string): SessionStore<K, V> {
     const store = this.#task.getStore(name)
     if (store === undefined || this.#kind(name) !== 'session') {
       throw new StreamsError('STORE_NOT_FOUND', `no session store named ${name}`, { storeName: name })
@@ -201,14 +220,14 @@ export class TopologyTestDriver {
   }
 
   /** Task metrics with Kafka Streams' names (e.g. `dropped-records-total`). */
-  metrics (): Record<string, number> {
+  metrics(): Record<string, number> {
     return {
       'dropped-records-total': this.#task.droppedRecords.total,
       'process-total': this.#task.processedRecords
     }
   }
 
-  close (): void {
+  close(): void {
     if (this.#closed) return
     this.#closed = true
     try {

@@ -6,7 +6,7 @@ import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 const S = Serdes.String()
 
-function sinks (text: string): string[] {
+function sinks(text: string): string[] {
   return [...text.matchAll(/Sink: \S+ \(topic: (\S+-repartition)\)/g)].map((m) => m[1] as string)
 }
 
@@ -14,7 +14,11 @@ test('two groupings of one re-keyed stream share one repartition topic, and both
   const builder = new StreamsBuilder()
   const rekeyed = builder.stream('in', Consumed.with(S, S)).selectKey((_k, v) => v.slice(0, 1))
   rekeyed.groupByKey(Grouped.with(S, S)).count().toStream().to('a', Produced.with(S, Serdes.Long()))
-  rekeyed.groupByKey(Grouped.with('g2', S, S)).count().toStream().to('b', Produced.with(S, Serdes.Long()))
+  rekeyed
+    .groupByKey(Grouped.with('g2', S, S))
+    .count()
+    .toStream()
+    .to('b', Produced.with(S, Serdes.Long()))
   const topology = builder.build({ 'topology.optimization': 'all' })
   assert.deepEqual(sinks(topology.describe().toString()), ['KSTREAM-AGGREGATE-STATE-STORE-0000000002-repartition'])
   const driver = new TopologyTestDriver(topology, { 'application.id': 'optimizer', 'statestore.cache.max.bytes': 0 }, 0)
@@ -24,12 +28,18 @@ test('two groupings of one re-keyed stream share one repartition topic, and both
   assert.deepEqual(driver.createOutputTopic('b', S, Serdes.Long()).readValuesToList(), [1n])
 })
 
-test('a mapValues between the key change and a grouping keeps that grouping\'s own topic', () => {
+test("a mapValues between the key change and a grouping keeps that grouping's own topic", () => {
   const builder = new StreamsBuilder()
   const rekeyed = builder.stream('in', Consumed.with(S, S)).selectKey((_k, v) => v)
   rekeyed.groupByKey(Grouped.with('g1', S, S)).count()
-  rekeyed.mapValues((v) => v.toUpperCase()).groupByKey(Grouped.with('g2', S, S)).count()
-  assert.deepEqual(sinks(builder.build({ 'topology.optimization': 'merge.repartition.topics' }).describe().toString()).sort(), ['g1-repartition', 'g2-repartition'])
+  rekeyed
+    .mapValues((v) => v.toUpperCase())
+    .groupByKey(Grouped.with('g2', S, S))
+    .count()
+  assert.deepEqual(
+    sinks(builder.build({ 'topology.optimization': 'merge.repartition.topics' }).describe().toString()).sort(),
+    ['g1-repartition', 'g2-repartition']
+  )
 })
 
 test('an explicit repartition() is never merged, and without the setting nothing changes', () => {
@@ -56,13 +66,28 @@ test('below a merge of two re-keyed streams, the merged topic follows the merge 
   const a = builder.stream('a', Consumed.with(S, S)).selectKey((_k, v) => v)
   const b = builder.stream('b', Consumed.with(S, S)).selectKey((_k, v) => v)
   const merged = a.merge(b)
-  merged.groupByKey(Grouped.with('g1', S, S)).count().toStream().to('c1', Produced.with(S, Serdes.Long()))
-  merged.groupByKey(Grouped.with('g2', S, S)).count().toStream().to('c2', Produced.with(S, Serdes.Long()))
+  merged
+    .groupByKey(Grouped.with('g1', S, S))
+    .count()
+    .toStream()
+    .to('c1', Produced.with(S, Serdes.Long()))
+  merged
+    .groupByKey(Grouped.with('g2', S, S))
+    .count()
+    .toStream()
+    .to('c2', Produced.with(S, Serdes.Long()))
   const topology = builder.build({ 'topology.optimization': 'all' })
   const text = topology.describe().toString()
   assert.deepEqual(sinks(text), ['g1-repartition'])
-  assert.match(text, /Processor: KSTREAM-MERGE-\d+ \(stores: \[\]\)\n {6}--> g1-repartition-filter\n {6}<-- KSTREAM-KEY-SELECT-\d+, KSTREAM-KEY-SELECT-\d+/)
-  const driver = new TopologyTestDriver(topology, { 'application.id': 'optimizer-merge', 'statestore.cache.max.bytes': 0 }, 0)
+  assert.match(
+    text,
+    /Processor: KSTREAM-MERGE-\d+ \(stores: \[\]\)\n {6}--> g1-repartition-filter\n {6}<-- KSTREAM-KEY-SELECT-\d+, KSTREAM-KEY-SELECT-\d+/
+  )
+  const driver = new TopologyTestDriver(
+    topology,
+    { 'application.id': 'optimizer-merge', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   driver.createInputTopic('a', S, S, 0).pipeInput('1', 'x', 1)
   driver.createInputTopic('b', S, S, 0).pipeInput('2', 'x', 2)

@@ -8,23 +8,43 @@ import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 const show = (k: Windowed<string>): string => `${k.key}@${k.window.start}/${k.window.end}`
 
-function topology<V> (table: (builder: StreamsBuilder) => KTable<Windowed<string>, V>, serde: Parameters<typeof Produced.with<string, V>>[1]): StreamsBuilder {
+function topology<V>(
+  table: (builder: StreamsBuilder) => KTable<Windowed<string>, V>,
+  serde: Parameters<typeof Produced.with<string, V>>[1]
+): StreamsBuilder {
   const builder = new StreamsBuilder()
-  table(builder).toStream<string>((k) => show(k)).to('out', Produced.with(Serdes.String(), serde))
+  table(builder)
+    .toStream<string>((k) => show(k))
+    .to('out', Produced.with(Serdes.String(), serde))
   return builder
 }
 
-function outputs<V> (driver: TopologyTestDriver, serde: Parameters<typeof driver.createOutputTopic<string, V>>[2]): Array<[string | null, V | null, number]> {
-  return driver.createOutputTopic('out', Serdes.String(), serde).readRecordsToList().map((r) => [r.key, r.value, r.timestamp])
+function outputs<V>(
+  driver: TopologyTestDriver,
+  serde: Parameters<typeof driver.createOutputTopic<string, V>>[2]
+): Array<[string | null, V | null, number]> {
+  return driver
+    .createOutputTopic('out', Serdes.String(), serde)
+    .readRecordsToList()
+    .map((r) => [r.key, r.value, r.timestamp])
 }
 
 test('a record bridging two sessions merges them: tombstones for both, then the merged count', (t) => {
   // Grace 20 keeps the first session in the store (retention = gap + grace) until the bridging record arrives.
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 20))
-    .count(Materialized.as('sessions')), Serdes.Long())
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-merge', 'statestore.cache.max.bytes': 0 }, 0)
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 20))
+        .count(Materialized.as('sessions')),
+    Serdes.Long()
+  )
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'session-merge', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 0, [{ key: 'h', value: Buffer.from('v') }])
@@ -42,29 +62,50 @@ test('a record bridging two sessions merges them: tombstones for both, then the 
 })
 
 test('results carry the session end as timestamp and no headers', (t) => {
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
-    .count(), Serdes.Long())
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-headers', 'statestore.cache.max.bytes': 0 }, 0)
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+        .count(),
+    Serdes.Long()
+  )
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'session-headers', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 7, [{ key: 'h', value: Buffer.from('v') }])
   input.pipeInput('a', 'x', 3, [{ key: 'h', value: Buffer.from('v') }])
   const records = driver.createOutputTopic('out', Serdes.String(), Serdes.Long()).readRecordsToList()
-  assert.deepEqual(records.map((r) => [r.key, r.value, r.timestamp, r.headers.length]), [
-    ['a@7/7', 1n, 7, 0],
-    ['a@7/7', null, 7, 0],
-    ['a@3/7', 2n, 7, 0]
-  ])
+  assert.deepEqual(
+    records.map((r) => [r.key, r.value, r.timestamp, r.headers.length]),
+    [
+      ['a@7/7', 1n, 7, 0],
+      ['a@7/7', null, 7, 0],
+      ['a@3/7', 2n, 7, 0]
+    ]
+  )
 })
 
 test('records whose session closed (end < stream time - gap - grace) and null keys are dropped and counted', (t) => {
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 10))
-    .reduce((a, b) => `${a}+${b}`), Serdes.String())
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-grace', 'statestore.cache.max.bytes': 0 }, 0)
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 10))
+        .reduce((a, b) => `${a}+${b}`),
+    Serdes.String()
+  )
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'session-grace', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'p', 100)
@@ -83,14 +124,28 @@ test('records whose session closed (end < stream time - gap - grace) and null ke
 
 test('the merger sees the initial aggregate, then each merged session oldest first', (t) => {
   const calls: string[] = []
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 10))
-    .aggregate(() => '', (_k, v, agg) => agg + v, (_k, a, b) => {
-      calls.push(`${a}|${b}`)
-      return a + b
-    }, Materialized.with(Serdes.String(), Serdes.String())), Serdes.String())
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-merger', 'statestore.cache.max.bytes': 0 }, 0)
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 10))
+        .aggregate(
+          () => '',
+          (_k, v, agg) => agg + v,
+          (_k, a, b) => {
+            calls.push(`${a}|${b}`)
+            return a + b
+          },
+          Materialized.with(Serdes.String(), Serdes.String())
+        ),
+    Serdes.String()
+  )
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'session-merger', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 10)
@@ -101,11 +156,16 @@ test('the merger sees the initial aggregate, then each merged session oldest fir
 })
 
 test('with the record cache, updates of one input record reach downstream once, at commit, with its headers', (t) => {
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .flatMapValues((v) => [v, v])
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
-    .count(Materialized.as('cached-sessions')), Serdes.Long())
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .flatMapValues((v) => [v, v])
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+        .count(Materialized.as('cached-sessions')),
+    Serdes.Long()
+  )
   const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-cache' }, 0)
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
@@ -113,21 +173,36 @@ test('with the record cache, updates of one input record reach downstream once, 
   input.pipeInput('a', 'x', 5, [{ key: 'h', value: Buffer.from('v') }])
   const records = driver.createOutputTopic('out', Serdes.String(), Serdes.Long()).readRecordsToList()
   // Stamped with the session end, as without the cache, but carrying the writing record's headers.
-  assert.deepEqual(records.map((r) => [r.key, r.value, r.timestamp, r.headers.map((h) => h.key)]), [
-    ['a@0/0', 2n, 0, []],
-    ['a@0/0', null, 0, ['h']],
-    ['a@0/5', 4n, 5, ['h']]
+  assert.deepEqual(
+    records.map((r) => [r.key, r.value, r.timestamp, r.headers.map((h) => h.key)]),
+    [
+      ['a@0/0', 2n, 0, []],
+      ['a@0/0', null, 0, ['h']],
+      ['a@0/5', 4n, 5, ['h']]
+    ]
+  )
+  const sessions = [...driver.getSessionStore<string, bigint>('cached-sessions').all()].map((kv) => [
+    show(kv.key),
+    kv.value
   ])
-  const sessions = [...driver.getSessionStore<string, bigint>('cached-sessions').all()].map((kv) => [show(kv.key), kv.value])
   assert.deepEqual(sessions, [['a@0/5', 4n]])
 })
 
 test('a session that left the store (end <= stream time - gap - grace) is no longer merged', (t) => {
-  const builder = topology((b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
-    .count(), Serdes.Long())
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'session-retention', 'statestore.cache.max.bytes': 0 }, 0)
+  const builder = topology(
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10))
+        .count(),
+    Serdes.Long()
+  )
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'session-retention', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 0)
@@ -144,5 +219,11 @@ test('a session that left the store (end <= stream time - gap - grace) is no lon
 test('a retention shorter than gap + grace is refused', () => {
   const builder = new StreamsBuilder()
   const grouped = builder.stream('in', Consumed.with(Serdes.String(), Serdes.String())).groupByKey()
-  assert.throws(() => grouped.windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 5)).count(Materialized.as<string, bigint>('s').withRetention(14)), { code: 'TOPOLOGY_INVALID' })
+  assert.throws(
+    () =>
+      grouped
+        .windowedBy(SessionWindows.ofInactivityGapAndGrace(10, 5))
+        .count(Materialized.as<string, bigint>('s').withRetention(14)),
+    { code: 'TOPOLOGY_INVALID' }
+  )
 })

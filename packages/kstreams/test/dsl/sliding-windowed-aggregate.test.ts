@@ -8,19 +8,32 @@ import { TopologyTestDriver } from '../../src/testing/index.ts'
 
 const show = (k: Windowed<unknown>): string => `${String(k.key)}@${k.window.start}/${k.window.end}`
 
-function run<V> (name: string, table: (builder: StreamsBuilder) => KTable<Windowed<string>, V>, serde: Serde<V>, config: Record<string, string | number> = { 'statestore.cache.max.bytes': 0 }): { driver: TopologyTestDriver, read: () => Array<[string | null, V | null, number]> } {
+function run<V>(
+  name: string,
+  table: (builder: StreamsBuilder) => KTable<Windowed<string>, V>,
+  serde: Serde<V>,
+  config: Record<string, string | number> = { 'statestore.cache.max.bytes': 0 }
+): { driver: TopologyTestDriver; read: () => Array<[string | null, V | null, number]> } {
   const builder = new StreamsBuilder()
-  table(builder).toStream<string>((k) => show(k)).to('out', Produced.with(Serdes.String(), serde))
+  table(builder)
+    .toStream<string>((k) => show(k))
+    .to('out', Produced.with(Serdes.String(), serde))
   const driver = new TopologyTestDriver(builder.build(), { 'application.id': name, ...config }, 0)
   const out = driver.createOutputTopic('out', Serdes.String(), serde)
   return { driver, read: () => out.readRecordsToList().map((r) => [r.key, r.value, r.timestamp]) }
 }
 
 test('a record creates its left window, the right window of the record before it, and fills both', (t) => {
-  const { driver, read } = run('sliding-reduce', (b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.Long()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.Long()))
-    .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5))
-    .reduce((a, v) => a + v, Materialized.as('sliding')), Serdes.Long())
+  const { driver, read } = run(
+    'sliding-reduce',
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.Long()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.Long()))
+        .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5))
+        .reduce((a, v) => a + v, Materialized.as('sliding')),
+    Serdes.Long()
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.Long(), 0)
   input.pipeInput('a', 1n, 10)
@@ -34,14 +47,28 @@ test('a record creates its left window, the right window of the record before it
   ])
   assert.equal(driver.metrics()['dropped-records-total'], 2)
   const windows = [...driver.getWindowStore<string, bigint>('sliding').all()].map((kv) => [show(kv.key), kv.value])
-  assert.deepEqual(windows, [['a@5/10', 1n], ['a@7/12', 3n], ['a@11/16', 2n]])
+  assert.deepEqual(windows, [
+    ['a@5/10', 1n],
+    ['a@7/12', 3n],
+    ['a@11/16', 2n]
+  ])
 })
 
 test('an out-of-order record within grace updates later windows and gets a right window of the later records', (t) => {
-  const { driver, read } = run('sliding-out-of-order', (b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 20))
-    .aggregate(() => '', (_k, v, agg) => agg + v, Materialized.with(Serdes.String(), Serdes.String())), Serdes.String())
+  const { driver, read } = run(
+    'sliding-out-of-order',
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 20))
+        .aggregate(
+          () => '',
+          (_k, v, agg) => agg + v,
+          Materialized.with(Serdes.String(), Serdes.String())
+        ),
+    Serdes.String()
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 20)
@@ -55,10 +82,16 @@ test('an out-of-order record within grace updates later windows and gets a right
 })
 
 test('records earlier than the time difference share the window [0, d]', (t) => {
-  const { driver, read } = run('sliding-early', (b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 100))
-    .count(), Serdes.Long())
+  const { driver, read } = run(
+    'sliding-early',
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 100))
+        .count(),
+    Serdes.Long()
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 2)
@@ -74,11 +107,18 @@ test('records earlier than the time difference share the window [0, d]', (t) => 
 })
 
 test('with the record cache, each window is emitted once per input record', (t) => {
-  const { driver, read } = run('sliding-cache', (b) => b.stream('in', Consumed.with(Serdes.String(), Serdes.String()))
-    .flatMapValues((v) => [v, v])
-    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
-    .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5))
-    .count(), Serdes.Long(), {})
+  const { driver, read } = run(
+    'sliding-cache',
+    (b) =>
+      b
+        .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+        .flatMapValues((v) => [v, v])
+        .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5))
+        .count(),
+    Serdes.Long(),
+    {}
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0)
   input.pipeInput('a', 'x', 10)
@@ -92,5 +132,11 @@ test('with the record cache, each window is emitted once per input record', (t) 
 
 test('a retention shorter than 2 * time difference + grace is refused', () => {
   const grouped = new StreamsBuilder().stream('in', Consumed.with(Serdes.String(), Serdes.String())).groupByKey()
-  assert.throws(() => grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 5)).count(Materialized.as<string, bigint>('w').withRetention(24)), { code: 'TOPOLOGY_INVALID' })
+  assert.throws(
+    () =>
+      grouped
+        .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(10, 5))
+        .count(Materialized.as<string, bigint>('w').withRetention(24)),
+    { code: 'TOPOLOGY_INVALID' }
+  )
 })

@@ -3,17 +3,27 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { KeyValue, Serdes, StreamsBuilder } from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
-import { AVERAGE_RATINGS_STORE, countAndSumSerde, getRatingAverageTable, ratingSerde, ratingsStream } from '../../examples/running-average.ts'
+import {
+  AVERAGE_RATINGS_STORE,
+  countAndSumSerde,
+  getRatingAverageTable,
+  ratingSerde,
+  ratingsStream
+} from '../../examples/running-average.ts'
 import type { Rating } from '../../examples/running-average.ts'
 
 const AVERAGE_RATINGS_TOPIC = 'average-ratings'
 
-function driver (scope: string): { driver: TopologyTestDriver, ratings: ReturnType<typeof ratingSerde> } {
+function driver(scope: string): { driver: TopologyTestDriver; ratings: ReturnType<typeof ratingSerde> } {
   const registry = `mock://${scope}`
   const builder = new StreamsBuilder()
   const ratings = ratingSerde(registry)
   getRatingAverageTable(ratingsStream(builder, ratings), AVERAGE_RATINGS_TOPIC, countAndSumSerde(registry))
-  const d = new TopologyTestDriver(builder.build(), { 'application.id': 'kafka-movies-test', 'statestore.cache.max.bytes': 0 }, 0)
+  const d = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'kafka-movies-test', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   return { driver: d, ratings }
 }
 

@@ -13,7 +13,11 @@ const HOUR = 3_600_000
 test('hourly averages per movie, late ratings dropped', (t) => {
   const registry = 'mock://windowed-average'
   const ratings = ratingSerde(registry)
-  const driver = new TopologyTestDriver(buildHourlyTopology(ratings, countAndSumSerde(registry)), { 'application.id': 'hourly', 'statestore.cache.max.bytes': 0 }, 0)
+  const driver = new TopologyTestDriver(
+    buildHourlyTopology(ratings, countAndSumSerde(registry)),
+    { 'application.id': 'hourly', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   const input = driver.createInputTopic('ratings', Serdes.Long(), ratings)
   input.pipeInput(362n, { movieId: 362, rating: 8 }, 10)
@@ -32,5 +36,12 @@ test('hourly averages per movie, late ratings dropped', (t) => {
   // mapValues over a windowed table materializes a key-value store keyed by the window, as in Kafka Streams.
   const store = driver.getKeyValueStore<Windowed<bigint>, number>('hourly-average-ratings')
   const rows = [...store.all()].map((kv) => [`${kv.key.key}@${kv.key.window.start}`, kv.value])
-  assert.deepEqual(new Map(rows as Array<[string, number]>), new Map([['362@0', 9], [`362@${HOUR}`, 4], [`363@${HOUR}`, 6]]))
+  assert.deepEqual(
+    new Map(rows as Array<[string, number]>),
+    new Map([
+      ['362@0', 9],
+      [`362@${HOUR}`, 4],
+      [`363@${HOUR}`, 6]
+    ])
+  )
 })

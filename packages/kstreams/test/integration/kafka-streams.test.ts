@@ -13,23 +13,36 @@ import { KafkaStreams } from '../../src/runtime/kafka-streams.ts'
 import type { ProcessingGuarantee } from '../../src/runtime/internals/runtime-config.ts'
 import { admin, bootstrap, consumer, memoryLogger, producer, uniqueName } from './helpers.ts'
 
-interface Rating { movieId: number, rating: number }
-interface CountAndSum { count: number, sum: number }
+interface Rating {
+  movieId: number
+  rating: number
+}
+interface CountAndSum {
+  count: number
+  sum: number
+}
 
-function topology (ratings: string, averages: string): Topology {
+function topology(ratings: string, averages: string): Topology {
   const builder = new StreamsBuilder()
   builder
     .stream(ratings, Consumed.with(Serdes.Long(), Serdes.Json<Rating>()))
     .map((_k, r) => KeyValue.pair(BigInt(r.movieId), r.rating))
     .groupByKey(Grouped.with(Serdes.Long(), Serdes.Double()))
-    .aggregate<CountAndSum>(() => ({ count: 0, sum: 0 }), (_k, v, a) => ({ count: a.count + 1, sum: a.sum + v }), Materialized.with(Serdes.Long(), Serdes.Json<CountAndSum>()))
-    .mapValues((a) => a.sum / a.count, Materialized.as<bigint, number>('average-ratings').withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double()))
+    .aggregate<CountAndSum>(
+      () => ({ count: 0, sum: 0 }),
+      (_k, v, a) => ({ count: a.count + 1, sum: a.sum + v }),
+      Materialized.with(Serdes.Long(), Serdes.Json<CountAndSum>())
+    )
+    .mapValues(
+      (a) => a.sum / a.count,
+      Materialized.as<bigint, number>('average-ratings').withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double())
+    )
     .toStream()
     .to(averages, Produced.with(Serdes.Long(), Serdes.Double()))
   return builder.build()
 }
 
-async function waitFor (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -37,17 +50,21 @@ async function waitFor (what: string, condition: () => boolean | Promise<boolean
   }
 }
 
-async function produceRatings (t: TestContext, topic: string, ratings: Rating[]): Promise<void> {
+async function produceRatings(t: TestContext, topic: string, ratings: Rating[]): Promise<void> {
   const p = await producer(t)
   const json = Serdes.Json<Rating>()
   for (const r of ratings) {
-    while (!p.produce({ topic, key: Serdes.Long().serialize(topic, BigInt(r.movieId)), value: json.serialize(topic, r) })) await p.flush()
+    while (
+      !p.produce({ topic, key: Serdes.Long().serialize(topic, BigInt(r.movieId)), value: json.serialize(topic, r) })
+    ) {
+      await p.flush()
+    }
   }
   await p.flush()
 }
 
-function expectedAverages (ratings: Rating[]): Map<number, number> {
-  const sums = new Map<number, { count: number, sum: number }>()
+function expectedAverages(ratings: Rating[]): Map<number, number> {
+  const sums = new Map<number, { count: number; sum: number }>()
   for (const r of ratings) {
     const s = sums.get(r.movieId) ?? { count: 0, sum: 0 }
     sums.set(r.movieId, { count: s.count + 1, sum: s.sum + r.rating })
@@ -55,12 +72,22 @@ function expectedAverages (ratings: Rating[]): Map<number, number> {
   return new Map([...sums].map(([k, s]) => [k, s.sum / s.count]))
 }
 
-async function readAverages (t: TestContext, topic: string, expected: Map<number, number>, guarantee: ProcessingGuarantee): Promise<Map<number, number>> {
-  const c = await consumer(t, { 'auto.offset.reset': 'earliest', 'isolation.level': guarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted' })
+async function readAverages(
+  t: TestContext,
+  topic: string,
+  expected: Map<number, number>,
+  guarantee: ProcessingGuarantee
+): Promise<Map<number, number>> {
+  const c = await consumer(t, {
+    'auto.offset.reset': 'earliest',
+    'isolation.level': guarantee === 'exactly_once_v2' ? 'read_committed' : 'read_uncommitted'
+  })
   c.subscribe([topic])
   const latest = new Map<number, number>()
   await waitFor('final averages in the output topic', async () => {
-    for (const r of await c.consume(1000, 200)) latest.set(Number(Serdes.Long().deserialize(topic, r.key)), Serdes.Double().deserialize(topic, r.value) as number)
+    for (const r of await c.consume(1000, 200)) {
+      latest.set(Number(Serdes.Long().deserialize(topic, r.key)), Serdes.Double().deserialize(topic, r.value) as number)
+    }
     return [...expected].every(([k, v]) => latest.get(k) === v)
   })
   return latest
@@ -72,7 +99,10 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     const averagesTopic = uniqueName('rating-averages')
     const appId = uniqueName('running-average')
     const a = await admin(t)
-    await a.createTopics([{ topic: ratingsTopic, partitions: 3, replicationFactor: 1 }, { topic: averagesTopic, partitions: 3, replicationFactor: 1 }])
+    await a.createTopics([
+      { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
+      { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
+    ])
     const ratings: Rating[] = []
     for (let i = 0; i < 3000; i++) ratings.push({ movieId: 1 + (i % 37), rating: 1 + ((i * 7) % 10) })
     await produceRatings(t, ratingsTopic, ratings)
@@ -99,7 +129,10 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     await waitFor('RUNNING', () => streams.state === 'RUNNING')
     const store = streams.store<bigint, number>('average-ratings')
     for (const [movie, avg] of expected) assert.equal(store.get(BigInt(movie)), avg, `store average of movie ${movie}`)
-    assert.ok(streams.metrics().recordsProcessedTotal >= ratings.length * 2, 'each rating is processed twice (source and repartition)')
+    assert.ok(
+      streams.metrics().recordsProcessedTotal >= ratings.length * 2,
+      'each rating is processed twice (source and repartition)'
+    )
     assert.equal(await streams.close(), true)
     assert.deepEqual(states.slice(-2), ['PENDING_SHUTDOWN', 'NOT_RUNNING'])
 
@@ -119,16 +152,40 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
 
 test('start() names a missing source topic', { timeout: 60_000 }, async (t) => {
   const missing = uniqueName('no-such-topic')
-  const streams = new KafkaStreams(topology(missing, uniqueName('out')), { 'application.id': uniqueName('app'), 'bootstrap.servers': bootstrap() }, { logger: memoryLogger() })
+  const streams = new KafkaStreams(
+    topology(missing, uniqueName('out')),
+    { 'application.id': uniqueName('app'), 'bootstrap.servers': bootstrap() },
+    { logger: memoryLogger() }
+  )
   t.after(() => streams.close())
-  await assert.rejects(streams.start(), (e: Error & { code?: string }) => e.code === 'SOURCE_TOPIC_MISSING' && e.message.includes(missing))
+  await assert.rejects(
+    streams.start(),
+    (e: Error & { code?: string }) => e.code === 'SOURCE_TOPIC_MISSING' && e.message.includes(missing)
+  )
   assert.equal(streams.state, 'ERROR')
 })
 
 test('invalid settings are rejected with the setting named', () => {
   const t = topology('a', 'b')
-  assert.throws(() => new KafkaStreams(t, { 'bootstrap.servers': 'x:1' }), { code: 'CONFIG_INVALID', setting: 'application.id' })
-  assert.throws(() => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'processing.guarantee': 'exactly_once' }), { code: 'CONFIG_INVALID', setting: 'processing.guarantee' })
-  assert.throws(() => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'commit.interval.ms': 'soon' }), { code: 'CONFIG_INVALID', setting: 'commit.interval.ms' })
-  assert.throws(() => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'num.standby.replicas': 1 }), { code: 'CONFIG_INVALID', setting: 'num.standby.replicas' })
+  assert.throws(() => new KafkaStreams(t, { 'bootstrap.servers': 'x:1' }), {
+    code: 'CONFIG_INVALID',
+    setting: 'application.id'
+  })
+  assert.throws(
+    () =>
+      new KafkaStreams(t, {
+        'application.id': 'a',
+        'bootstrap.servers': 'x:1',
+        'processing.guarantee': 'exactly_once'
+      }),
+    { code: 'CONFIG_INVALID', setting: 'processing.guarantee' }
+  )
+  assert.throws(
+    () => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'commit.interval.ms': 'soon' }),
+    { code: 'CONFIG_INVALID', setting: 'commit.interval.ms' }
+  )
+  assert.throws(
+    () => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'num.standby.replicas': 1 }),
+    { code: 'CONFIG_INVALID', setting: 'num.standby.replicas' }
+  )
 })

@@ -2,11 +2,23 @@
 // whether a bad record is skipped (and counted) or stops the task.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Consumed, Produced, Serdes, StreamsBuilder, logAndContinueDeserialization, logAndContinueProcessing } from '../../src/index.ts'
-import type { DeserializationExceptionHandler, ProcessingExceptionHandler, StreamsConfig, Topology } from '../../src/index.ts'
+import {
+  Consumed,
+  Produced,
+  Serdes,
+  StreamsBuilder,
+  logAndContinueDeserialization,
+  logAndContinueProcessing
+} from '../../src/index.ts'
+import type {
+  DeserializationExceptionHandler,
+  ProcessingExceptionHandler,
+  StreamsConfig,
+  Topology
+} from '../../src/index.ts'
 import { TopologyTestDriver } from '../../src/testing/index.ts'
 
-function topology (): Topology {
+function topology(): Topology {
   const builder = new StreamsBuilder()
   builder
     .stream('in', Consumed.with(Serdes.Long(), Serdes.String()))
@@ -18,12 +30,12 @@ function topology (): Topology {
   return builder.build()
 }
 
-function driver (config: StreamsConfig): TopologyTestDriver {
+function driver(config: StreamsConfig): TopologyTestDriver {
   return new TopologyTestDriver(topology(), { 'application.id': 'errors', ...config }, 0)
 }
 
 const quiet = { warn: console.warn, error: console.error }
-function silence (t: { after: (fn: () => void) => void }): void {
+function silence(t: { after: (fn: () => void) => void }): void {
   console.warn = () => {}
   console.error = () => {}
   t.after(() => {
@@ -37,9 +49,12 @@ test('log-and-fail (default): a poison key stops processing with DESERIALIZATION
   const d = driver({})
   t.after(() => d.close())
   const raw = d.createInputTopic('in', Serdes.ByteArray(), Serdes.String())
-  assert.throws(() => raw.pipeInput(Buffer.from([1, 2, 3]), 'hello', 1), (e: Error & { code?: string, topic?: string, offset?: string }) => {
-    return e.code === 'DESERIALIZATION' && e.topic === 'in' && e.offset === '0' && /LongDeserializer/.test(e.message)
-  })
+  assert.throws(
+    () => raw.pipeInput(Buffer.from([1, 2, 3]), 'hello', 1),
+    (e: Error & { code?: string; topic?: string; offset?: string }) => {
+      return e.code === 'DESERIALIZATION' && e.topic === 'in' && e.offset === '0' && /LongDeserializer/.test(e.message)
+    }
+  )
 })
 
 test('log-and-continue: the poison record is skipped and counted, the next ones are processed', (t) => {
@@ -57,7 +72,7 @@ test('log-and-continue: the poison record is skipped and counted, the next ones 
 })
 
 test('a custom deserialization handler sees the bad record and decides', (t) => {
-  const seen: Array<{ topic: string, offset: number, key: Buffer | null }> = []
+  const seen: Array<{ topic: string; offset: number; key: Buffer | null }> = []
   const handler: DeserializationExceptionHandler = (_error, record) => {
     seen.push({ topic: record.topic, offset: record.offset, key: record.key })
     return 'continue'
@@ -73,9 +88,16 @@ test('processing errors: log-and-fail throws PROCESSING with the processor name;
   silence(t)
   const failing = driver({})
   t.after(() => failing.close())
-  assert.throws(() => failing.createInputTopic('in', Serdes.Long(), Serdes.String()).pipeInput(1n, 'boom', 1), (e: Error & { code?: string }) => {
-    return e.code === 'PROCESSING' && e.message.includes('KSTREAM-MAPVALUES-0000000001') && e.message.includes('cannot handle boom')
-  })
+  assert.throws(
+    () => failing.createInputTopic('in', Serdes.Long(), Serdes.String()).pipeInput(1n, 'boom', 1),
+    (e: Error & { code?: string }) => {
+      return (
+        e.code === 'PROCESSING' &&
+        e.message.includes('KSTREAM-MAPVALUES-0000000001') &&
+        e.message.includes('cannot handle boom')
+      )
+    }
+  )
 
   const continuing = driver({ 'processing.exception.handler': logAndContinueProcessing })
   t.after(() => continuing.close())
@@ -89,7 +111,9 @@ test('processing errors: log-and-fail throws PROCESSING with the processor name;
 test('a custom processing handler receives the processor and the record context', (t) => {
   const calls: string[] = []
   const handler: ProcessingExceptionHandler = (error, context) => {
-    calls.push(`${context.processorNodeId} ${context.record.topic}@${context.record.offset}: ${(error as Error).message}`)
+    calls.push(
+      `${context.processorNodeId} ${context.record.topic}@${context.record.offset}: ${(error as Error).message}`
+    )
     return 'continue'
   }
   const d = driver({ 'processing.exception.handler': handler })

@@ -7,11 +7,11 @@ const HAS_OLD = 2
 
 export class ChangeSerde<V> implements Serde<Change<V>> {
   readonly #inner: Serde<V>
-  constructor (inner: Serde<V>) {
+  constructor(inner: Serde<V>) {
     this.#inner = inner
   }
 
-  serialize (topic: string, data: Change<V> | null): Buffer | null {
+  serialize(topic: string, data: Change<V> | null): Buffer | null {
     if (data === null) return null
     const n = data.newValue === null ? null : this.#inner.serialize(topic, data.newValue)
     const o = data.oldValue === null ? null : this.#inner.serialize(topic, data.oldValue)
@@ -23,7 +23,7 @@ export class ChangeSerde<V> implements Serde<Change<V>> {
     return out
   }
 
-  deserialize (topic: string, data: Buffer | null): Change<V> | null {
+  deserialize(topic: string, data: Buffer | null): Change<V> | null {
     if (data === null) return null
     const flags = data[0] as number
     const newLength = data.readInt32BE(1)

@@ -4,13 +4,13 @@ export class Change<V> {
   readonly oldValue: V | null
   readonly isLatest: boolean
 
-  constructor (newValue: V | null, oldValue: V | null, isLatest = true) {
+  constructor(newValue: V | null, oldValue: V | null, isLatest = true) {
     this.newValue = newValue
     this.oldValue = oldValue
     this.isLatest = isLatest
   }
 
-  toString (): string {
+  toString(): string {
     return `(${String(this.newValue)}<-${String(this.oldValue)})`
   }
 }

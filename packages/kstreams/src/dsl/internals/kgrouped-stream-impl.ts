@@ -35,7 +35,14 @@ class AggregateBuilder<K, V> {
   readonly #graphNode: GraphNode
   #repartitionNode: GraphNode | null = null
 
-  constructor (keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionName: string | undefined, repartitionRequired: boolean, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+  constructor(
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionName: string | undefined,
+    repartitionRequired: boolean,
+    graphNode: GraphNode,
+    builder: InternalStreamsBuilder
+  ) {
     this.keySerde = keySerde
     this.valueSerde = valueSerde
     this.#repartitionName = repartitionName
@@ -44,10 +51,22 @@ class AggregateBuilder<K, V> {
     this.builder = builder
   }
 
-  build<KR, VA> (name: string, storeName: string, store: () => StoreBuilder<StateStore>, supplier: KTableProcessorSupplier, keySerde: Serde<KR> | undefined, valueSerde: Serde<VA> | undefined): KTableImpl<KR, VA> {
+  build<KR, VA>(
+    name: string,
+    storeName: string,
+    store: () => StoreBuilder<StateStore>,
+    supplier: KTableProcessorSupplier,
+    keySerde: Serde<KR> | undefined,
+    valueSerde: Serde<VA> | undefined
+  ): KTableImpl<KR, VA> {
     let parent = this.#graphNode
     if (this.#repartitionRequired) {
-      const r = createRepartitionedSource(this.builder, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.#repartitionName ?? storeName)
+      const r = createRepartitionedSource(
+        this.builder,
+        this.keySerde as Serde<unknown>,
+        this.valueSerde as Serde<unknown>,
+        this.#repartitionName ?? storeName
+      )
       if (this.#repartitionNode === null || this.#repartitionName === undefined) this.#repartitionNode = r.node
       this.builder.addGraphNode(parent, this.#repartitionNode)
       parent = this.#repartitionNode
@@ -64,43 +83,89 @@ class AggregateBuilder<K, V> {
 export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
   readonly #agg: AggregateBuilder<K, V>
 
-  constructor (_name: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionName: string | undefined, repartitionRequired: boolean, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+  constructor(
+    _name: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionName: string | undefined,
+    repartitionRequired: boolean,
+    graphNode: GraphNode,
+    builder: InternalStreamsBuilder
+  ) {
     this.#agg = new AggregateBuilder(keySerde, valueSerde, repartitionName, repartitionRequired, graphNode, builder)
   }
 
-  #kv<VA> (name: string, mi: MaterializedInternal<K, VA>, supplier: KTableProcessorSupplier): KTable<K, VA> {
+  #kv<VA>(name: string, mi: MaterializedInternal<K, VA>, supplier: KTableProcessorSupplier): KTable<K, VA> {
     const keySerde = mi.keySerde ?? this.#agg.keySerde
-    return this.#agg.build<K, VA>(name, mi.storeName, () => keyValueStoreBuilder(mi, keySerde, mi.valueSerde), supplier, keySerde, mi.valueSerde)
+    return this.#agg.build<K, VA>(
+      name,
+      mi.storeName,
+      () => keyValueStoreBuilder(mi, keySerde, mi.valueSerde),
+      supplier,
+      keySerde,
+      mi.valueSerde
+    )
   }
 
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint> {
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<K, bigint> {
     const b = this.#agg.builder
     // Kafka Streams burns a store name here when a Materialized without a name is passed.
     if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
-    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     mi.valueSerde ??= Serdes.Long()
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, bigint>(mi.storeName, { kind: 'aggregate', initializer: () => 0n, aggregator: (_k, _v, agg) => agg + 1n }))
+    return this.#kv(
+      name,
+      mi,
+      new KStreamAggregateSupplier<K, V, bigint>(mi.storeName, {
+        kind: 'aggregate',
+        initializer: () => 0n,
+        aggregator: (_k, _v, agg) => agg + 1n
+      })
+    )
   }
 
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V> {
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<K, V> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
+      b,
+      'KSTREAM-REDUCE-'
+    )
     mi.valueSerde ??= this.#agg.valueSerde
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, V>(mi.storeName, { kind: 'reduce', reducer }))
   }
 
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<K, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<K, VA> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#kv(name, mi, new KStreamAggregateSupplier<K, V, VA>(mi.storeName, { kind: 'aggregate', initializer, aggregator }))
+    return this.#kv(
+      name,
+      mi,
+      new KStreamAggregateSupplier<K, V, VA>(mi.storeName, { kind: 'aggregate', initializer, aggregator })
+    )
   }
 
-  windowedBy (windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
-  windowedBy (windows: SessionWindows): SessionWindowedKStream<K, V>
-  windowedBy (windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
+  windowedBy(
+    windows: TimeWindows | SlidingWindows | SessionWindows
+  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
     if (windows instanceof TimeWindows) return new TimeWindowedKStreamImpl(this.#agg, windows)
     if (windows instanceof SlidingWindows) return new SlidingWindowedKStreamImpl(this.#agg, windows)
     if (windows instanceof SessionWindows) return new SessionWindowedKStreamImpl(this.#agg, windows)
@@ -109,7 +174,7 @@ export class KGroupedStreamImpl<K, V> implements KGroupedStream<K, V> {
 }
 
 // Reduce as an aggregate whose initial aggregate is null and whose first value becomes the aggregate.
-function reduceAggregator<K, V> (reducer: Reducer<V>): Aggregator<K, V, V> {
+function reduceAggregator<K, V>(reducer: Reducer<V>): Aggregator<K, V, V> {
   return (_k, v, agg) => (agg === null ? v : reducer(agg, v))
 }
 
@@ -117,43 +182,80 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
   readonly #agg: AggregateBuilder<K, V>
   readonly #windows: TimeWindows
 
-  constructor (agg: AggregateBuilder<K, V>, windows: TimeWindows) {
+  constructor(agg: AggregateBuilder<K, V>, windows: TimeWindows) {
     this.#agg = agg
     this.#windows = windows
   }
 
-  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>): KTable<Windowed<K>, VA> {
+  #build<VA>(
+    name: string,
+    mi: MaterializedInternal<K, VA>,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>
+  ): KTable<Windowed<K>, VA> {
     const w = this.#windows
     const retention = mi.materialized?.retentionMs ?? w.sizeMs + w.graceMs
     if (retention < w.sizeMs + w.graceMs) {
-      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than its window size plus the grace period. Got size=[${w.sizeMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `The retention period of the window store ${mi.storeName} must be no smaller than its window size plus the grace period. Got size=[${w.sizeMs}], grace=[${w.graceMs}], retention=[${retention}]`
+      )
     }
     const keySerde = mi.keySerde ?? this.#agg.keySerde
     const supplier = new KStreamWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
     const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.sizeMs)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.sizeMs), supplier, tableKeySerde, mi.valueSerde)
+    return this.#agg.build<Windowed<K>, VA>(
+      name,
+      mi.storeName,
+      () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.sizeMs),
+      supplier,
+      tableKeySerde,
+      mi.valueSerde
+    )
   }
 
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
     const b = this.#agg.builder
     if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
-    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     mi.valueSerde ??= Serdes.Long()
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n)
+    return this.#build(
+      name,
+      mi,
+      () => 0n,
+      (_k, _v, agg) => agg + 1n
+    )
   }
 
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
+      b,
+      'KSTREAM-REDUCE-'
+    )
     mi.valueSerde ??= this.#agg.valueSerde
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
   }
 
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<Windowed<K>, VA> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, initializer, aggregator)
   }
@@ -163,44 +265,81 @@ class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
   readonly #agg: AggregateBuilder<K, V>
   readonly #windows: SlidingWindows
 
-  constructor (agg: AggregateBuilder<K, V>, windows: SlidingWindows) {
+  constructor(agg: AggregateBuilder<K, V>, windows: SlidingWindows) {
     this.#agg = agg
     this.#windows = windows
   }
 
-  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>): KTable<Windowed<K>, VA> {
+  #build<VA>(
+    name: string,
+    mi: MaterializedInternal<K, VA>,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>
+  ): KTable<Windowed<K>, VA> {
     const w = this.#windows
     // Windows as far back as two time differences are read to create the right windows of earlier records.
     const retention = mi.materialized?.retentionMs ?? 2 * w.timeDifferenceMs + w.graceMs
     if (retention < 2 * w.timeDifferenceMs + w.graceMs) {
-      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the window store ${mi.storeName} must be no smaller than 2 * time difference plus the grace period. Got time difference=[${w.timeDifferenceMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `The retention period of the window store ${mi.storeName} must be no smaller than 2 * time difference plus the grace period. Got time difference=[${w.timeDifferenceMs}], grace=[${w.graceMs}], retention=[${retention}]`
+      )
     }
     const keySerde = mi.keySerde ?? this.#agg.keySerde
     const supplier = new KStreamSlidingWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
     const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.timeDifferenceMs)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs), supplier, tableKeySerde, mi.valueSerde)
+    return this.#agg.build<Windowed<K>, VA>(
+      name,
+      mi.storeName,
+      () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs),
+      supplier,
+      tableKeySerde,
+      mi.valueSerde
+    )
   }
 
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
     const b = this.#agg.builder
     // Unlike time and session windows, Kafka Streams burns no extra store name here.
-    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     mi.valueSerde ??= Serdes.Long()
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n)
+    return this.#build(
+      name,
+      mi,
+      () => 0n,
+      (_k, _v, agg) => agg + 1n
+    )
   }
 
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
+      b,
+      'KSTREAM-REDUCE-'
+    )
     mi.valueSerde ??= this.#agg.valueSerde
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
   }
 
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<Windowed<K>, VA> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, initializer, aggregator)
   }
@@ -210,46 +349,98 @@ class SessionWindowedKStreamImpl<K, V> implements SessionWindowedKStream<K, V> {
   readonly #agg: AggregateBuilder<K, V>
   readonly #windows: SessionWindows
 
-  constructor (agg: AggregateBuilder<K, V>, windows: SessionWindows) {
+  constructor(agg: AggregateBuilder<K, V>, windows: SessionWindows) {
     this.#agg = agg
     this.#windows = windows
   }
 
-  #build<VA> (name: string, mi: MaterializedInternal<K, VA>, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>): KTable<Windowed<K>, VA> {
+  #build<VA>(
+    name: string,
+    mi: MaterializedInternal<K, VA>,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>
+  ): KTable<Windowed<K>, VA> {
     const w = this.#windows
     const retention = mi.materialized?.retentionMs ?? w.gapMs + w.graceMs
     if (retention < w.gapMs + w.graceMs) {
-      throw new StreamsError('TOPOLOGY_INVALID', `The retention period of the session store ${mi.storeName} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${w.gapMs}], grace=[${w.graceMs}], retention=[${retention}]`)
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `The retention period of the session store ${mi.storeName} must be no smaller than the session inactivity gap plus the grace period. Got gap=[${w.gapMs}], grace=[${w.graceMs}], retention=[${retention}]`
+      )
     }
     const keySerde = mi.keySerde ?? this.#agg.keySerde
-    const supplier = new KStreamSessionWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator, merger)
+    const supplier = new KStreamSessionWindowAggregateSupplier<K, V, VA>(
+      mi.storeName,
+      w,
+      initializer,
+      aggregator,
+      merger
+    )
     const tableKeySerde = keySerde === undefined ? undefined : sessionWindowedSerde(keySerde)
-    return this.#agg.build<Windowed<K>, VA>(name, mi.storeName, () => sessionStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention), supplier, tableKeySerde, mi.valueSerde)
+    return this.#agg.build<Windowed<K>, VA>(
+      name,
+      mi.storeName,
+      () => sessionStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention),
+      supplier,
+      tableKeySerde,
+      mi.valueSerde
+    )
   }
 
-  count (materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
     const b = this.#agg.builder
     // Kafka Streams burns a store name here when a Materialized without a name is passed.
     if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
-    const mi = materializedInternal(materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     mi.valueSerde ??= Serdes.Long()
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(name, mi, () => 0n, (_k, _v, agg) => agg + 1n, (_k, a, b) => a + b)
+    return this.#build(
+      name,
+      mi,
+      () => 0n,
+      (_k, _v, agg) => agg + 1n,
+      (_k, a, b) => a + b
+    )
   }
 
-  reduce (reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde), b, 'KSTREAM-REDUCE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
+      b,
+      'KSTREAM-REDUCE-'
+    )
     mi.valueSerde ??= this.#agg.valueSerde
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
     const aggregator = reduceAggregator<K, V>(reducer)
     // Merging two sessions reduces the later aggregate into the earlier one.
-    return this.#build<V>(name, mi, () => null as unknown as V, aggregator, (k, a1, a2) => aggregator(k, a2, a1))
+    return this.#build<V>(
+      name,
+      mi,
+      () => null as unknown as V,
+      aggregator,
+      (k, a1, a2) => aggregator(k, a2, a1)
+    )
   }
 
-  aggregate<VA> (initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>, materialized?: Materialized<K, VA>, named?: Named): KTable<Windowed<K>, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<Windowed<K>, VA> {
     const b = this.#agg.builder
-    const mi = materializedInternal(materialized ?? Materialized.with<K, VA>(this.#agg.keySerde), b, 'KSTREAM-AGGREGATE-')
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
     const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
     return this.#build(name, mi, initializer, aggregator, merger)
   }

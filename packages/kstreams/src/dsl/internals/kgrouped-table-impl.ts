@@ -21,7 +21,14 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
   readonly #builder: InternalStreamsBuilder
   #repartitionNode: GraphNode | null = null
 
-  constructor (_name: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, repartitionName: string | undefined, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+  constructor(
+    _name: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    repartitionName: string | undefined,
+    graphNode: GraphNode,
+    builder: InternalStreamsBuilder
+  ) {
     this.#keySerde = keySerde
     this.#valueSerde = valueSerde
     this.#repartitionName = repartitionName
@@ -29,7 +36,12 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     this.#builder = builder
   }
 
-  #doAggregate<VA> (supplier: KTableAggregateSupplier<K, V, VA>, named: Named | undefined, prefix: string, mi: MaterializedInternal<K, VA>): KTable<K, VA> {
+  #doAggregate<VA>(
+    supplier: KTableAggregateSupplier<K, V, VA>,
+    named: Named | undefined,
+    prefix: string,
+    mi: MaterializedInternal<K, VA>
+  ): KTable<K, VA> {
     const b = this.#builder
     const sinkName = b.suffixOrGenerate(named?.name, '-sink', 'KSTREAM-SINK-')
     const sourceName = b.suffixOrGenerate(named?.name, '-source', 'KSTREAM-SOURCE-')
@@ -56,23 +68,47 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     return new KTableImpl<K, VA>(funcName, keySerde, valueSerde, supplier, node, b)
   }
 
-  count (materialized: Materialized<K, bigint> = Materialized.with<K, bigint>(this.#keySerde, Serdes.Long()), named?: Named): KTable<K, bigint> {
+  count(
+    materialized: Materialized<K, bigint> = Materialized.with<K, bigint>(this.#keySerde, Serdes.Long()),
+    named?: Named
+  ): KTable<K, bigint> {
     const mi = materializedInternal(materialized, this.#builder, 'KTABLE-AGGREGATE-')
     mi.keySerde ??= this.#keySerde
     mi.valueSerde ??= Serdes.Long()
-    const supplier = new KTableAggregateSupplier<K, V, bigint>(mi.storeName, () => 0n, (_k, _v, agg) => agg + 1n, (_k, _v, agg) => agg - 1n)
+    const supplier = new KTableAggregateSupplier<K, V, bigint>(
+      mi.storeName,
+      () => 0n,
+      (_k, _v, agg) => agg + 1n,
+      (_k, _v, agg) => agg - 1n
+    )
     return this.#doAggregate(supplier, named, 'KTABLE-AGGREGATE-', mi)
   }
 
-  reduce (adder: Reducer<V>, subtractor: Reducer<V>, materialized: Materialized<K, V> = Materialized.with(this.#keySerde, this.#valueSerde), named?: Named): KTable<K, V> {
+  reduce(
+    adder: Reducer<V>,
+    subtractor: Reducer<V>,
+    materialized: Materialized<K, V> = Materialized.with(this.#keySerde, this.#valueSerde),
+    named?: Named
+  ): KTable<K, V> {
     const mi = materializedInternal(materialized, this.#builder, 'KTABLE-AGGREGATE-')
     mi.keySerde ??= this.#keySerde
     mi.valueSerde ??= this.#valueSerde
-    const supplier = new KTableAggregateSupplier<K, V, V>(mi.storeName, null, (_k, v, agg) => adder(agg, v), (_k, v, agg) => subtractor(agg, v))
+    const supplier = new KTableAggregateSupplier<K, V, V>(
+      mi.storeName,
+      null,
+      (_k, v, agg) => adder(agg, v),
+      (_k, v, agg) => subtractor(agg, v)
+    )
     return this.#doAggregate(supplier, named, 'KTABLE-REDUCE-', mi)
   }
 
-  aggregate<VA> (initializer: Initializer<VA>, adder: Aggregator<K, V, VA>, subtractor: Aggregator<K, V, VA>, materialized: Materialized<K, VA> = Materialized.with<K, VA>(this.#keySerde), named?: Named): KTable<K, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    adder: Aggregator<K, V, VA>,
+    subtractor: Aggregator<K, V, VA>,
+    materialized: Materialized<K, VA> = Materialized.with<K, VA>(this.#keySerde),
+    named?: Named
+  ): KTable<K, VA> {
     const mi = materializedInternal(materialized, this.#builder, 'KTABLE-AGGREGATE-')
     mi.keySerde ??= this.#keySerde
     const supplier = new KTableAggregateSupplier<K, V, VA>(mi.storeName, initializer, adder, subtractor)

@@ -11,20 +11,20 @@ import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
 import { TimestampedTupleForwarder } from './timestamped-tuple-forwarder.ts'
 
 export type AggregateMode<K, V, VA> =
-  | { readonly kind: 'aggregate', readonly initializer: Initializer<VA>, readonly aggregator: Aggregator<K, V, VA> }
-  | { readonly kind: 'reduce', readonly reducer: Reducer<V> }
+  | { readonly kind: 'aggregate'; readonly initializer: Initializer<VA>; readonly aggregator: Aggregator<K, V, VA> }
+  | { readonly kind: 'reduce'; readonly reducer: Reducer<V> }
 
 export class KStreamAggregateSupplier<K, V, VA> implements KTableProcessorSupplier {
   readonly storeName: string
   readonly #mode: AggregateMode<K, V, VA>
   #sendOldValues = false
 
-  constructor (storeName: string, mode: AggregateMode<K, V, VA>) {
+  constructor(storeName: string, mode: AggregateMode<K, V, VA>) {
     this.storeName = storeName
     this.#mode = mode
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#sendOldValues = true
     return true
   }
@@ -35,12 +35,12 @@ export class KStreamAggregateSupplier<K, V, VA> implements KTableProcessorSuppli
     let forwarder: TimestampedTupleForwarder<K, VA>
     let task: StreamTask
     return {
-      init (context: ProcessorContext<unknown, unknown>) {
+      init(context: ProcessorContext<unknown, unknown>) {
         task = taskOf(context)
         store = context.getStateStore(self.storeName)
         forwarder = new TimestampedTupleForwarder(store, context, self.#sendOldValues)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         // Null keys or values cannot be aggregated; Kafka Streams drops and counts them.
         if (record.key === null || record.value === null) {
           task.recordDropped()
@@ -68,7 +68,12 @@ export class KStreamAggregateSupplier<K, V, VA> implements KTableProcessorSuppli
           timestamp = Math.max(record.timestamp, (old as ValueAndTimestamp<VA>).timestamp)
         }
         store.put(key, new ValueAndTimestamp(newAgg, timestamp))
-        forwarder.maybeForward(record.withKey(key).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
+        forwarder.maybeForward(
+          record
+            .withKey(key)
+            .withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null))
+            .withTimestamp(timestamp)
+        )
       }
     }
   }

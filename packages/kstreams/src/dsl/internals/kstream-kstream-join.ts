@@ -25,29 +25,29 @@ export class JoinWindowStore<K, V> extends WrappedStore<WindowBytesStore> {
   readonly #keySerde: Serde<K>
   readonly #valueSerde: Serde<V>
   #topic = ''
-  #task: { recordDropped (): void } | null = null
+  #task: { recordDropped(): void } | null = null
   #observed = -1
 
-  constructor (wrapped: WindowBytesStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
+  constructor(wrapped: WindowBytesStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
     super(wrapped)
     this.#keySerde = keySerde
     this.#valueSerde = valueSerde
   }
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     this.#topic = `${context.applicationId}-${this.name}-changelog`
     const task = context as unknown as { recordDropped?: () => void }
-    if (typeof task.recordDropped === 'function') this.#task = task as { recordDropped (): void }
+    if (typeof task.recordDropped === 'function') this.#task = task as { recordDropped(): void }
     super.init(context, root)
   }
 
-  #key (key: K): Buffer {
+  #key(key: K): Buffer {
     const bytes = this.#keySerde.serialize(this.#topic, key)
     if (bytes === null) throw new TypeError(`store ${this.name}: key must not be null`)
     return bytes
   }
 
-  put (key: K, value: V | null, timestamp: number): void {
+  put(key: K, value: V | null, timestamp: number): void {
     this.#observed = Math.max(this.#observed, timestamp)
     // The in-memory window store skips a record older than its retention; Kafka Streams counts it as dropped.
     if (timestamp <= this.#observed - this.wrapped.retentionPeriod) this.#task?.recordDropped()
@@ -55,18 +55,29 @@ export class JoinWindowStore<K, V> extends WrappedStore<WindowBytesStore> {
   }
 
   /** (timestamp, value) pairs of `key` with timestamps in [timeFrom, timeTo], in time then arrival order. */
-  * fetch (key: K, timeFrom: number, timeTo: number): Generator<[number, V]> {
+  *fetch(key: K, timeFrom: number, timeTo: number): Generator<[number, V]> {
     for (const e of this.wrapped.fetchRange(this.#key(key), timeFrom, timeTo)) {
       yield [e.windowStart, this.#valueSerde.deserialize(this.#topic, e.value) as V]
     }
   }
 }
 
-export function joinWindowStoreBuilder<K, V> (supplier: WindowBytesStoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>, logging: boolean, logConfig: TopicConfig): StoreBuilder<StateStore> {
+export function joinWindowStoreBuilder<K, V>(
+  supplier: WindowBytesStoreSupplier,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+  logging: boolean,
+  logConfig: TopicConfig
+): StoreBuilder<StateStore> {
   const b = new StoreBuilderImpl<JoinWindowStore<K, V>>(
     supplier.name,
     'window',
-    (o) => new JoinWindowStore(o.logging ? new ChangeLoggingWindowBytesStore(supplier.get(), false) : supplier.get(), keySerde, valueSerde),
+    (o) =>
+      new JoinWindowStore(
+        o.logging ? new ChangeLoggingWindowBytesStore(supplier.get(), false) : supplier.get(),
+        keySerde,
+        valueSerde
+      ),
     supplier.retentionPeriod
   )
   // Duplicates must not be compacted away, so the changelog is delete-only (as in Kafka Streams).
@@ -88,7 +99,7 @@ export interface LeftOrRightValue {
   readonly value: unknown
 }
 
-function sharedKeySerde<K> (keySerde: Serde<K>): Serde<TimestampedKeyAndJoinSide<K>> {
+function sharedKeySerde<K>(keySerde: Serde<K>): Serde<TimestampedKeyAndJoinSide<K>> {
   return {
     serialize: (topic, k) => {
       if (k === null) return null
@@ -99,12 +110,15 @@ function sharedKeySerde<K> (keySerde: Serde<K>): Serde<TimestampedKeyAndJoinSide
       raw.copy(out, 9)
       return out
     },
-    deserialize: (topic, b) => (b === null ? null : { timestamp: readTimestamp(b, 0), leftSide: b[8] === 1, key: keySerde.deserialize(topic, b.subarray(9)) as K })
+    deserialize: (topic, b) =>
+      b === null
+        ? null
+        : { timestamp: readTimestamp(b, 0), leftSide: b[8] === 1, key: keySerde.deserialize(topic, b.subarray(9)) as K }
   }
 }
 
 // A list of [4-byte length][1-byte side][value bytes], the layout of Kafka Streams' list-value store.
-function sharedValueSerde (leftSerde: Serde<unknown>, rightSerde: Serde<unknown>): Serde<LeftOrRightValue[]> {
+function sharedValueSerde(leftSerde: Serde<unknown>, rightSerde: Serde<unknown>): Serde<LeftOrRightValue[]> {
   return {
     serialize: (topic, list) => {
       if (list === null) return null
@@ -125,7 +139,10 @@ function sharedValueSerde (leftSerde: Serde<unknown>, rightSerde: Serde<unknown>
       while (i < b.length) {
         const len = b.readInt32BE(i)
         const leftSide = b[i + 4] === 1
-        out.push({ leftSide, value: (leftSide ? leftSerde : rightSerde).deserialize(topic, b.subarray(i + 5, i + 4 + len)) })
+        out.push({
+          leftSide,
+          value: (leftSide ? leftSerde : rightSerde).deserialize(topic, b.subarray(i + 5, i + 4 + len))
+        })
         i += 4 + len
       }
       return out
@@ -133,24 +150,35 @@ function sharedValueSerde (leftSerde: Serde<unknown>, rightSerde: Serde<unknown>
   }
 }
 
-export function outerJoinStoreBuilder<K> (name: string, keySerde: Serde<K>, leftSerde: Serde<unknown>, rightSerde: Serde<unknown>, logging: boolean, logConfig: TopicConfig): StoreBuilder<StateStore> {
-  const b = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), sharedKeySerde(keySerde), sharedValueSerde(leftSerde, rightSerde))
+export function outerJoinStoreBuilder<K>(
+  name: string,
+  keySerde: Serde<K>,
+  leftSerde: Serde<unknown>,
+  rightSerde: Serde<unknown>,
+  logging: boolean,
+  logConfig: TopicConfig
+): StoreBuilder<StateStore> {
+  const b = Stores.keyValueStoreBuilder(
+    Stores.inMemoryKeyValueStore(name),
+    sharedKeySerde(keySerde),
+    sharedValueSerde(leftSerde, rightSerde)
+  )
   if (logging) b.withLoggingEnabled(logConfig)
   else b.withLoggingDisabled()
   return b.withCachingDisabled() as unknown as StoreBuilder<StateStore>
 }
 
 /** Records each stream record in its side's window store, then passes it on to the join processor. */
-export function kstreamJoinWindow (storeName: string): ProcessorSupplier<unknown, unknown, unknown, unknown> {
+export function kstreamJoinWindow(storeName: string): ProcessorSupplier<unknown, unknown, unknown, unknown> {
   return () => {
     let context: ProcessorContext<unknown, unknown>
     let store: JoinWindowStore<unknown, unknown>
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         store = ctx.getStateStore(storeName)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         context.forward(record)
         // A null key never joins, so it is not kept.
         if (record.key !== null) store.put(record.key, record.value, record.timestamp)
@@ -185,12 +213,12 @@ export class StreamStreamJoin {
   readonly #windowBeforeMs: number
   readonly #windowAfterMs: number
 
-  constructor (windowBeforeMs: number, windowAfterMs: number) {
+  constructor(windowBeforeMs: number, windowAfterMs: number) {
     this.#windowBeforeMs = windowBeforeMs
     this.#windowAfterMs = windowAfterMs
   }
 
-  #tracker (task: StreamTask): TimeTracker {
+  #tracker(task: StreamTask): TimeTracker {
     let t = this.#trackers.get(task)
     if (t === undefined) {
       t = new TimeTracker()
@@ -199,7 +227,7 @@ export class StreamStreamJoin {
     return t
   }
 
-  side (o: StreamJoinSideOptions): ProcessorSupplier<unknown, unknown, unknown, unknown> {
+  side(o: StreamJoinSideOptions): ProcessorSupplier<unknown, unknown, unknown, unknown> {
     const join = this
     // Seen from the right side, the window is mirrored: a right record at t joins left records in [t - after, t + before].
     const joinBefore = o.leftSide ? o.beforeMs : o.afterMs
@@ -213,7 +241,10 @@ export class StreamStreamJoin {
 
       // Unmatched records whose window closed, oldest first; Kafka Streams looks back `after` for left records
       // and `before` for right ones.
-      const emitNonJoined = (store: KeyValueStore<TimestampedKeyAndJoinSide<unknown>, LeftOrRightValue[]>, record: Record<unknown, unknown>): void => {
+      const emitNonJoined = (
+        store: KeyValueStore<TimestampedKeyAndJoinSide<unknown>, LeftOrRightValue[]>,
+        record: Record<unknown, unknown>
+      ): void => {
         if (tracker.minTime + joinAfter + o.graceMs >= tracker.streamTime) return
         tracker.minTime = Infinity
         let leftOpen = false
@@ -244,14 +275,14 @@ export class StreamStreamJoin {
       }
 
       return {
-        init (ctx) {
+        init(ctx) {
           context = ctx
           task = taskOf(ctx)
           tracker = join.#tracker(task)
           otherStore = ctx.getStateStore(o.otherStoreName)
           if (o.sharedStoreName !== undefined) shared = ctx.getStateStore(o.sharedStoreName)
         },
-        process (record: Record<unknown, unknown>) {
+        process(record: Record<unknown, unknown>) {
           const ts = record.timestamp
           tracker.streamTime = Math.max(tracker.streamTime, ts)
           if (o.outer && record.key === null && record.value !== null) {

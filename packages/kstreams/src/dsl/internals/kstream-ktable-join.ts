@@ -8,7 +8,7 @@ import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import type { ValueJoiner } from '../functions.ts'
 import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 
-export function kstreamKTableJoin (
+export function kstreamKTableJoin(
   table: KTableValueGetterSupplier<unknown, unknown>,
   joiner: ValueJoiner<unknown, unknown, unknown>,
   leftJoin: boolean
@@ -18,12 +18,12 @@ export function kstreamKTableJoin (
     let context: ProcessorContext<unknown, unknown>
     let task: StreamTask
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         task = taskOf(ctx)
         getter.init(ctx)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         // A left join still joins a null-key record (with null); otherwise a null key or a null value (nothing
         // to join) is dropped and counted.
         const nullKeyLeft = leftJoin && record.key === null && record.value !== null

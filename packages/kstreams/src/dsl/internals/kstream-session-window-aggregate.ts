@@ -21,7 +21,13 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
   readonly #merger: Merger<K, VA>
   #sendOldValues = false
 
-  constructor (storeName: string, windows: SessionWindows, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, merger: Merger<K, VA>) {
+  constructor(
+    storeName: string,
+    windows: SessionWindows,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    merger: Merger<K, VA>
+  ) {
     this.storeName = storeName
     this.#windows = windows
     this.#initializer = initializer
@@ -30,11 +36,11 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
   }
 
   /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
-  get windowCloseDelayMs (): number {
+  get windowCloseDelayMs(): number {
     return this.#windows.gapMs + this.#windows.graceMs
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#sendOldValues = true
     return true
   }
@@ -57,7 +63,7 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
     }
 
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         task = taskOf(ctx)
         store = ctx.getStateStore(self.storeName)
@@ -69,7 +75,7 @@ export class KStreamSessionWindowAggregateSupplier<K, V, VA> implements KTablePr
           }, self.#sendOldValues)
         }
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         if (record.key === null) {
           task.recordDropped()
           return

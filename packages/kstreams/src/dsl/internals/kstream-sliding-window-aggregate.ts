@@ -26,7 +26,12 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
   readonly #aggregator: Aggregator<K, V, VA>
   #sendOldValues = false
 
-  constructor (storeName: string, windows: SlidingWindows, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>) {
+  constructor(
+    storeName: string,
+    windows: SlidingWindows,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>
+  ) {
     this.storeName = storeName
     this.#windows = windows
     this.#initializer = initializer
@@ -34,11 +39,11 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
   }
 
   /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
-  get windowCloseDelayMs (): number {
+  get windowCloseDelayMs(): number {
     return this.#windows.graceMs
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#sendOldValues = true
     return true
   }
@@ -52,18 +57,37 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
     let forwarder: TimestampedTupleForwarder<Windowed<K>, VA>
     let observedStreamTime = -1
 
-    const forward = (record: Record<unknown, unknown>, key: K, start: number, oldAgg: VA | null, newAgg: VA, timestamp: number): void => {
-      forwarder.maybeForward(record.withKey(new Windowed(key, new Window(start, start + diff))).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
+    const forward = (
+      record: Record<unknown, unknown>,
+      key: K,
+      start: number,
+      oldAgg: VA | null,
+      newAgg: VA,
+      timestamp: number
+    ): void => {
+      forwarder.maybeForward(
+        record
+          .withKey(new Windowed(key, new Window(start, start + diff)))
+          .withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null))
+          .withTimestamp(timestamp)
+      )
     }
 
-    const updateWindow = (record: Record<unknown, unknown>, key: K, start: number, current: Aggregate<VA>, closeTime: number): void => {
+    const updateWindow = (
+      record: Record<unknown, unknown>,
+      key: K,
+      start: number,
+      current: Aggregate<VA>,
+      closeTime: number
+    ): void => {
       if (start + diff < closeTime) {
         task.recordDropped()
         return
       }
       const oldAgg = ValueAndTimestamp.getValueOrNull(current)
       const newAgg = self.#aggregator(key, record.value as V, oldAgg as VA)
-      const timestamp = oldAgg === null ? record.timestamp : Math.max(record.timestamp, (current as ValueAndTimestamp<VA>).timestamp)
+      const timestamp =
+        oldAgg === null ? record.timestamp : Math.max(record.timestamp, (current as ValueAndTimestamp<VA>).timestamp)
       store.put(key, new ValueAndTimestamp(newAgg, timestamp), start)
       forward(record, key, start, oldAgg, newAgg, timestamp)
     }
@@ -75,12 +99,25 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
       forward(record, key, start, null, rightAgg.value, rightAgg.timestamp)
     }
 
-    const fresh = (record: Record<unknown, unknown>): Aggregate<VA> => ValueAndTimestamp.make(self.#initializer(), record.timestamp)
+    const fresh = (record: Record<unknown, unknown>): Aggregate<VA> =>
+      ValueAndTimestamp.make(self.#initializer(), record.timestamp)
 
-    const createWindows = (record: Record<unknown, unknown>, key: K, closeTime: number, starts: Set<number>, rightAgg: Aggregate<VA>, leftAgg: Aggregate<VA>, leftCreated: boolean, rightCreated: boolean, previous: number | null): void => {
+    const createWindows = (
+      record: Record<unknown, unknown>,
+      key: K,
+      closeTime: number,
+      starts: Set<number>,
+      rightAgg: Aggregate<VA>,
+      leftAgg: Aggregate<VA>,
+      leftCreated: boolean,
+      rightCreated: boolean,
+      previous: number | null
+    ): void => {
       const ts = record.timestamp
       // The previous record's right window, if the current record falls in it and it does not exist yet.
-      if (previous !== null && !starts.has(previous + 1) && previous + 1 + diff >= ts) updateWindow(record, key, previous + 1, fresh(record), closeTime)
+      if (previous !== null && !starts.has(previous + 1) && previous + 1 + diff >= ts) {
+        updateWindow(record, key, previous + 1, fresh(record), closeTime)
+      }
       if (!leftCreated) {
         const leftNotEmpty = previous !== null && ts - diff <= previous
         const agg = leftNotEmpty ? ValueAndTimestamp.make((leftAgg as ValueAndTimestamp<VA>).value, ts) : fresh(record)
@@ -126,7 +163,7 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
     const processEarly = (record: Record<unknown, unknown>, key: K, closeTime: number): void => {
       const ts = record.timestamp
       const starts = new Set<number>()
-      let combined: { start: number, agg: ValueAndTimestamp<VA> } | null = null
+      let combined: { start: number; agg: ValueAndTimestamp<VA> } | null = null
       let rightAgg: Aggregate<VA> = null
       let rightCreated = false
       let previous: number | null = null
@@ -141,23 +178,28 @@ export class KStreamSlidingWindowAggregateSupplier<K, V, VA> implements KTablePr
         } else if (start === ts + 1) {
           rightCreated = true
         } else {
-          throw new StreamsError('ILLEGAL_STATE', `Unexpected window with start ${start} found when processing record at ${ts} in sliding windows`)
+          throw new StreamsError(
+            'ILLEGAL_STATE',
+            `Unexpected window with start ${start} found when processing record at ${ts} in sliding windows`
+          )
         }
       }
       if (rightAgg === null && combined !== null && combined.agg.timestamp > ts) rightAgg = combined.agg
       if (!rightCreated && rightAgg !== null && rightAgg.timestamp > ts) createRightWindow(record, key, rightAgg)
-      if (previous !== null && !starts.has(previous + 1)) updateWindow(record, key, previous + 1, fresh(record), closeTime)
+      if (previous !== null && !starts.has(previous + 1)) {
+        updateWindow(record, key, previous + 1, fresh(record), closeTime)
+      }
       if (combined === null) updateWindow(record, key, 0, fresh(record), closeTime)
       else updateWindow(record, key, combined.start, combined.agg, closeTime)
     }
 
     return {
-      init (ctx: ProcessorContext<unknown, unknown>) {
+      init(ctx: ProcessorContext<unknown, unknown>) {
         task = taskOf(ctx)
         store = ctx.getStateStore(self.storeName)
         forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         if (record.key === null || record.value === null) {
           task.recordDropped()
           return

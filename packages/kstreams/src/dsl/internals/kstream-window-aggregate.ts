@@ -20,7 +20,7 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
   readonly #aggregator: Aggregator<K, V, VA>
   #sendOldValues = false
 
-  constructor (storeName: string, windows: TimeWindows, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>) {
+  constructor(storeName: string, windows: TimeWindows, initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>) {
     this.storeName = storeName
     this.#windows = windows
     this.#initializer = initializer
@@ -28,11 +28,11 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
   }
 
   /** How long after a window's end (in its Windowed key) the window still takes records; read by suppress. */
-  get windowCloseDelayMs (): number {
+  get windowCloseDelayMs(): number {
     return this.#windows.graceMs
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#sendOldValues = true
     return true
   }
@@ -44,13 +44,13 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
     let forwarder: TimestampedTupleForwarder<Windowed<K>, VA>
     let observedStreamTime = -1
     return {
-      init (ctx: ProcessorContext<unknown, unknown>) {
+      init(ctx: ProcessorContext<unknown, unknown>) {
         task = taskOf(ctx)
         store = ctx.getStateStore(self.storeName)
         // With a cached store, window updates go downstream when the cache flushes.
         forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         if (record.key === null) {
           task.recordDropped()
           return
@@ -74,7 +74,12 @@ export class KStreamWindowAggregateSupplier<K, V, VA> implements KTableProcessor
           }
           const newAgg = self.#aggregator(key, record.value as V, oldAgg)
           store.put(key, new ValueAndTimestamp(newAgg, timestamp), window.start)
-          forwarder.maybeForward(record.withKey(new Windowed(key, window)).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
+          forwarder.maybeForward(
+            record
+              .withKey(new Windowed(key, window))
+              .withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null))
+              .withTimestamp(timestamp)
+          )
         }
       }
     }

@@ -17,14 +17,19 @@ export class KTableAggregateSupplier<K, V, VA> implements KTableProcessorSupplie
   #sendOldValues = false
 
   /** `initializer === null` is reduce: the first value becomes the aggregate. */
-  constructor (storeName: string, initializer: Initializer<VA> | null, adder: Aggregator<K, V, VA>, subtractor: Aggregator<K, V, VA>) {
+  constructor(
+    storeName: string,
+    initializer: Initializer<VA> | null,
+    adder: Aggregator<K, V, VA>,
+    subtractor: Aggregator<K, V, VA>
+  ) {
     this.storeName = storeName
     this.#initializer = initializer
     this.#adder = adder
     this.#subtractor = subtractor
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#sendOldValues = true
     return true
   }
@@ -34,13 +39,16 @@ export class KTableAggregateSupplier<K, V, VA> implements KTableProcessorSupplie
     let store: TimestampedKeyValueStore<K, VA>
     let forwarder: TimestampedTupleForwarder<K, VA>
     return {
-      init (ctx: ProcessorContext<unknown, unknown>) {
+      init(ctx: ProcessorContext<unknown, unknown>) {
         store = ctx.getStateStore(self.storeName)
         forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         if (record.key === null) {
-          throw new StreamsError('PROCESSING', `Record key for KTable aggregate operator with state ${self.storeName} should not be null.`)
+          throw new StreamsError(
+            'PROCESSING',
+            `Record key for KTable aggregate operator with state ${self.storeName} should not be null.`
+          )
         }
         const key = record.key as K
         const change = record.value as Change<V>
@@ -57,7 +65,10 @@ export class KTableAggregateSupplier<K, V, VA> implements KTableProcessorSupplie
         let newAgg: VA | null
         if (change.newValue !== null) {
           if (self.#initializer === null) {
-            newAgg = intermediate === null ? (change.newValue as unknown as VA) : self.#adder(key, change.newValue, intermediate)
+            newAgg =
+              intermediate === null
+                ? (change.newValue as unknown as VA)
+                : self.#adder(key, change.newValue, intermediate)
           } else {
             newAgg = self.#adder(key, change.newValue, intermediate ?? self.#initializer())
           }
@@ -66,7 +77,12 @@ export class KTableAggregateSupplier<K, V, VA> implements KTableProcessorSupplie
           newAgg = intermediate
         }
         store.put(key, ValueAndTimestamp.make(newAgg, timestamp))
-        forwarder.maybeForward(record.withKey(key).withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null)).withTimestamp(timestamp))
+        forwarder.maybeForward(
+          record
+            .withKey(key)
+            .withValue(new Change(newAgg, self.#sendOldValues ? oldAgg : null))
+            .withTimestamp(timestamp)
+        )
       }
     }
   }

@@ -29,10 +29,13 @@ import { KGroupedTableImpl } from './kgrouped-table-impl.ts'
 const suppliersByNode = new WeakMap<GraphNode, KTableProcessorSupplier>()
 
 /** The close delay of the nearest windowed aggregation upstream (Kafka Streams' findAndVerifyWindowGrace). */
-function windowCloseDelay (node: GraphNode, chain: string): number {
+function windowCloseDelay(node: GraphNode, chain: string): number {
   const here = chain === '' ? node.nodeName : `${node.nodeName}->${chain}`
   if (node.parents.length === 0) {
-    throw new StreamsError('TOPOLOGY_INVALID', `Window close time is only defined for windowed computations. Got [${here}].`)
+    throw new StreamsError(
+      'TOPOLOGY_INVALID',
+      `Window close time is only defined for windowed computations. Got [${here}].`
+    )
   }
   const delay = suppliersByNode.get(node)?.windowCloseDelayMs
   if (delay !== undefined) return delay
@@ -47,7 +50,14 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   readonly graphNode: GraphNode
   readonly builder: InternalStreamsBuilder
 
-  constructor (name: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, processorSupplier: KTableProcessorSupplier, graphNode: GraphNode, builder: InternalStreamsBuilder) {
+  constructor(
+    name: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    processorSupplier: KTableProcessorSupplier,
+    graphNode: GraphNode,
+    builder: InternalStreamsBuilder
+  ) {
     this.name = name
     this.keySerde = keySerde
     this.valueSerde = valueSerde
@@ -57,11 +67,17 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     suppliersByNode.set(graphNode, processorSupplier)
   }
 
-  get queryableStoreName (): string | undefined {
+  get queryableStoreName(): string | undefined {
     return this.processorSupplier.storeName
   }
 
-  #transform<VR> (prefix: string, transform: TableTransform<K, V, VR>, named: Named | undefined, materialized: Materialized<K, VR> | undefined, keepValueSerde: boolean): KTable<K, VR> {
+  #transform<VR>(
+    prefix: string,
+    transform: TableTransform<K, V, VR>,
+    named: Named | undefined,
+    materialized: Materialized<K, VR> | undefined,
+    keepValueSerde: boolean
+  ): KTable<K, VR> {
     const mi = materialized === undefined ? undefined : materializedInternal(materialized, this.builder, prefix)
     const name = this.builder.nameOrGenerate(named?.name, prefix)
     const keySerde = mi?.keySerde ?? this.keySerde
@@ -73,30 +89,36 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     if (transform.kind === 'filter') supplier.enableSendingOldValues(false)
     const node = new GraphNode(name, (b, parents) => {
       b.addProcessor(name, supplier.supplier, parents)
-      if (queryable !== undefined && mi !== undefined) b.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [name])
+      if (queryable !== undefined && mi !== undefined) {
+        b.addStateStore(keyValueStoreBuilder(mi, keySerde, valueSerde), [name])
+      }
     })
     this.builder.addGraphNode(this.graphNode, node)
     return new KTableImpl<K, VR>(name, keySerde, valueSerde, supplier, node, this.builder)
   }
 
-  filter (predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
+  filter(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.#transform('KTABLE-FILTER-', { kind: 'filter', predicate, filterNot: false }, named, materialized, true)
   }
 
-  filterNot (predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
+  filterNot(predicate: Predicate<K, V>, named?: Named, materialized?: Materialized<K, V>): KTable<K, V> {
     return this.#transform('KTABLE-FILTER-', { kind: 'filter', predicate, filterNot: true }, named, materialized, true)
   }
 
-  mapValues<VR> (mapper: ValueMapper<K, V, VR>, namedOrMaterialized?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  mapValues<VR>(
+    mapper: ValueMapper<K, V, VR>,
+    namedOrMaterialized?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
     const named = namedOrMaterialized instanceof Materialized ? undefined : namedOrMaterialized
     const m = namedOrMaterialized instanceof Materialized ? namedOrMaterialized : materialized
     return this.#transform<VR>('KTABLE-MAPVALUES-', { kind: 'mapValues', mapper }, named, m, false)
   }
 
   // The mapper overload comes first: a function has a `name` too, so it would also match `Named`.
-  toStream<KR> (mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
-  toStream (named?: Named): KStream<K, V>
-  toStream<KR> (a?: Named | KeyValueMapper<K, V, KR>, b?: Named): KStream<K, V> | KStream<KR, V> {
+  toStream<KR>(mapper: KeyValueMapper<K, V, KR>, named?: Named): KStream<KR, V>
+  toStream(named?: Named): KStream<K, V>
+  toStream<KR>(a?: Named | KeyValueMapper<K, V, KR>, b?: Named): KStream<K, V> | KStream<KR, V> {
     const named = typeof a === 'function' ? b : a
     const name = this.builder.nameOrGenerate(named?.name, 'KTABLE-TOSTREAM-')
     const supplier = kstreamMapValues<K, Change<V>, V | null>((change) => change.newValue)
@@ -106,11 +128,12 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     return typeof a === 'function' ? stream.selectKey(a as KeyValueMapper<K, V, KR>) : stream
   }
 
-  suppress (suppressed: Suppressed): KTable<K, V> {
+  suppress(suppressed: Suppressed): KTable<K, V> {
     const b = this.builder
     // A given name burns no counter value here (unlike most operators), as in Kafka Streams.
     const name = suppressed.name ?? b.newProcessorName('KTABLE-SUPPRESS-')
-    const durationMs = suppressed.kind === 'windowCloses' ? windowCloseDelay(this.graphNode, '') : suppressed.timeLimitMs
+    const durationMs =
+      suppressed.kind === 'windowCloses' ? windowCloseDelay(this.graphNode, '') : suppressed.timeLimitMs
     const storeName = suppressed.name !== undefined ? `${suppressed.name}-store` : b.newStoreName('KTABLE-SUPPRESS-')
     const supplier = new KTableSuppressSupplier(this.processorSupplier, storeName, suppressed, durationMs)
     const keySerde = this.keySerde as Serde<unknown> | undefined
@@ -124,23 +147,45 @@ export class KTableImpl<K, V> implements KTable<K, V> {
   }
 
   /** How joins read this table by key; a source table gets materialized by this, as in Kafka Streams. */
-  valueGetterSupplier (): KTableValueGetterSupplier<K, V> {
+  valueGetterSupplier(): KTableValueGetterSupplier<K, V> {
     return valueGetterSupplierOf<K, V>(this.processorSupplier)
   }
 
-  join<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  join<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
     return this.#doJoin(other, joiner, named, materialized, false, false)
   }
 
-  leftJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
     return this.#doJoin(other, joiner as ValueJoiner<V, VO, VR>, named, materialized, true, false)
   }
 
-  outerJoin<VO, VR> (other: KTable<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, named?: Named | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  outerJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR>,
+    named?: Named | Materialized<K, VR>,
+    materialized?: Materialized<K, VR>
+  ): KTable<K, VR> {
     return this.#doJoin(other, joiner as ValueJoiner<V, VO, VR>, named, materialized, true, true)
   }
 
-  #doJoin<VO, VR> (otherTable: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>, namedOrMaterialized: Named | Materialized<K, VR> | undefined, materialized: Materialized<K, VR> | undefined, leftOuter: boolean, rightOuter: boolean): KTable<K, VR> {
+  #doJoin<VO, VR>(
+    otherTable: KTable<K, VO>,
+    joiner: ValueJoiner<V, VO, VR>,
+    namedOrMaterialized: Named | Materialized<K, VR> | undefined,
+    materialized: Materialized<K, VR> | undefined,
+    leftOuter: boolean,
+    rightOuter: boolean
+  ): KTable<K, VR> {
     const other = otherTable as KTableImpl<K, VO>
     const named = namedOrMaterialized instanceof Named ? namedOrMaterialized : undefined
     const m = namedOrMaterialized instanceof Materialized ? namedOrMaterialized : materialized
@@ -155,8 +200,22 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     const thisKind: TableJoinKind = !leftOuter ? 'inner' : !rightOuter ? 'left' : 'outer'
     const otherKind: TableJoinKind = !leftOuter ? 'inner' : !rightOuter ? 'right' : 'outer'
     const j = joiner as ValueJoiner<unknown, unknown, unknown>
-    const joinThis = new KTableKTableJoinSupplier(thisKind, this.processorSupplier, other.processorSupplier, thisGetter, otherGetter, j)
-    const joinOther = new KTableKTableJoinSupplier(otherKind, other.processorSupplier, this.processorSupplier, otherGetter, thisGetter, (v2, v1) => j(v1, v2))
+    const joinThis = new KTableKTableJoinSupplier(
+      thisKind,
+      this.processorSupplier,
+      other.processorSupplier,
+      thisGetter,
+      otherGetter,
+      j
+    )
+    const joinOther = new KTableKTableJoinSupplier(
+      otherKind,
+      other.processorSupplier,
+      this.processorSupplier,
+      otherGetter,
+      thisGetter,
+      (v2, v1) => j(v1, v2)
+    )
     const thisName = b.suffixOrGenerate(named?.name, '-join-this', 'KTABLE-JOINTHIS-')
     const otherName = b.suffixOrGenerate(named?.name, '-join-other', 'KTABLE-JOINOTHER-')
     const keySerde = mi?.keySerde ?? this.keySerde
@@ -178,11 +237,18 @@ export class KTableImpl<K, V> implements KTable<K, V> {
     return new KTableImpl<K, VR>(mergeName, keySerde, valueSerde, merger, node, b)
   }
 
-  groupBy<KR, VR> (selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
+  groupBy<KR, VR>(selector: KeyValueMapper<K, V, KeyValue<KR, VR>>, grouped?: Grouped<KR, VR>): KGroupedTable<KR, VR> {
     const name = this.builder.nameOrGenerate(grouped?.name, 'KTABLE-SELECT-')
     const node = new GraphNode(name, (b, parents) => b.addProcessor(name, ktableRepartitionMap(selector), parents))
     this.builder.addGraphNode(this.graphNode, node)
     this.processorSupplier.enableSendingOldValues(true)
-    return new KGroupedTableImpl<KR, VR>(name, grouped?.keySerde, grouped?.valueSerde, grouped?.name, node, this.builder)
+    return new KGroupedTableImpl<KR, VR>(
+      name,
+      grouped?.keySerde,
+      grouped?.valueSerde,
+      grouped?.name,
+      node,
+      this.builder
+    )
   }
 }

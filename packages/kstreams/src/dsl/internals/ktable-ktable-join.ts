@@ -37,7 +37,14 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
   readonly #joiner: Joiner
   #sendOldValues = false
 
-  constructor (kind: TableJoinKind, table1: KTableProcessorSupplier, table2: KTableProcessorSupplier, getter1: GetterSupplier, getter2: GetterSupplier, joiner: Joiner) {
+  constructor(
+    kind: TableJoinKind,
+    table1: KTableProcessorSupplier,
+    table2: KTableProcessorSupplier,
+    getter1: GetterSupplier,
+    getter2: GetterSupplier,
+    joiner: Joiner
+  ) {
     this.#kind = kind
     this.#table1 = table1
     this.#table2 = table2
@@ -46,7 +53,7 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
     this.#joiner = joiner
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     // Old join results need old values from both tables, which may materialize them.
     this.#table1.enableSendingOldValues(true)
     this.#table2.enableSendingOldValues(true)
@@ -54,7 +61,7 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
     return true
   }
 
-  view (): GetterSupplier {
+  view(): GetterSupplier {
     const kind = this.#kind
     const joiner = this.#joiner
     const s1 = this.#getter1
@@ -65,7 +72,7 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
         const g1 = s1.get()
         const g2 = s2.get()
         return {
-          init (context) {
+          init(context) {
             g1.init(context)
             g2.init(context)
           },
@@ -81,12 +88,12 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
     let context: ProcessorContext<unknown, unknown>
     let task: StreamTask
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         task = taskOf(ctx)
         getter.init(ctx)
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         // Keys must be equal to join: a null key cannot join anything.
         if (record.key === null) {
           task.recordDropped()
@@ -109,7 +116,10 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
             break
           case 'left':
             if (otherValue === null && change.newValue === null && change.oldValue === null) return
-            timestamp = Math.max(record.timestamp, otherValue === null ? UNKNOWN : (other as ValueAndTimestamp<unknown>).timestamp)
+            timestamp = Math.max(
+              record.timestamp,
+              otherValue === null ? UNKNOWN : (other as ValueAndTimestamp<unknown>).timestamp
+            )
             if (change.newValue !== null) newValue = joiner(change.newValue, otherValue)
             if (sendOld && change.oldValue !== null) oldValue = joiner(change.oldValue, otherValue)
             break
@@ -122,9 +132,14 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
             break
           case 'outer':
             if (otherValue === null && change.newValue === null && change.oldValue === null) return
-            timestamp = otherValue === null ? record.timestamp : Math.max(record.timestamp, (other as ValueAndTimestamp<unknown>).timestamp)
+            timestamp =
+              otherValue === null
+                ? record.timestamp
+                : Math.max(record.timestamp, (other as ValueAndTimestamp<unknown>).timestamp)
             if (otherValue !== null || change.newValue !== null) newValue = joiner(change.newValue, otherValue)
-            if (sendOld && (otherValue !== null || change.oldValue !== null)) oldValue = joiner(change.oldValue, otherValue)
+            if (sendOld && (otherValue !== null || change.oldValue !== null)) {
+              oldValue = joiner(change.oldValue, otherValue)
+            }
             break
         }
         context.forward(record.withValue(new Change(newValue, oldValue, change.isLatest)).withTimestamp(timestamp))
@@ -133,7 +148,13 @@ export class KTableKTableJoinSupplier implements KTableProcessorSupplier {
   }
 }
 
-function joinedValue (kind: TableJoinKind, joiner: Joiner, g1: Getter, g2: Getter, key: unknown): ValueAndTimestamp<unknown> | null {
+function joinedValue(
+  kind: TableJoinKind,
+  joiner: Joiner,
+  g1: Getter,
+  g2: Getter,
+  key: unknown
+): ValueAndTimestamp<unknown> | null {
   if (kind === 'outer') {
     const vt1 = g1.get(key)
     const vt2 = g2.get(key)
@@ -149,7 +170,10 @@ function joinedValue (kind: TableJoinKind, joiner: Joiner, g1: Getter, g2: Gette
   const vtOptional = optional.get(key)
   if (vtOptional === null && kind === 'inner') return null
   const timestamp = vtOptional === null ? vtRequired.timestamp : Math.max(vtRequired.timestamp, vtOptional.timestamp)
-  const value = kind === 'right' ? joiner(vtOptional?.value ?? null, vtRequired.value) : joiner(vtRequired.value, vtOptional?.value ?? null)
+  const value =
+    kind === 'right'
+      ? joiner(vtOptional?.value ?? null, vtRequired.value)
+      : joiner(vtRequired.value, vtOptional?.value ?? null)
   return ValueAndTimestamp.make(value, timestamp)
 }
 
@@ -162,20 +186,20 @@ export class KTableKTableJoinMerger implements KTableProcessorSupplier {
   readonly #parent2: KTableKTableJoinSupplier
   #sendOldValues = false
 
-  constructor (parent1: KTableKTableJoinSupplier, parent2: KTableKTableJoinSupplier, storeName: string | undefined) {
+  constructor(parent1: KTableKTableJoinSupplier, parent2: KTableKTableJoinSupplier, storeName: string | undefined) {
     this.#parent1 = parent1
     this.#parent2 = parent2
     this.storeName = storeName
   }
 
-  enableSendingOldValues (): boolean {
+  enableSendingOldValues(): boolean {
     this.#parent1.enableSendingOldValues()
     this.#parent2.enableSendingOldValues()
     this.#sendOldValues = true
     return true
   }
 
-  view (): GetterSupplier {
+  view(): GetterSupplier {
     if (this.storeName !== undefined) return materializedValueGetterSupplier(this.storeName)
     const v1 = this.#parent1.view()
     const v2 = this.#parent2.view()
@@ -188,14 +212,14 @@ export class KTableKTableJoinMerger implements KTableProcessorSupplier {
     let store: TimestampedKeyValueStore<unknown, unknown> | null = null
     let forwarder: TimestampedTupleForwarder<unknown, unknown> | null = null
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         if (self.storeName !== undefined) {
           store = ctx.getStateStore(self.storeName)
           forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
         }
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         const change = record.value as Change<unknown>
         const out = self.#sendOldValues ? record : record.withValue(new Change(change.newValue, null, change.isLatest))
         if (store !== null && forwarder !== null) {

@@ -7,15 +7,19 @@ import type { Record } from '../../processor/record.ts'
 import type { KeyValueMapper } from '../functions.ts'
 import { Change } from './change.ts'
 
-export function ktableRepartitionMap<K, V, KR, VR> (mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>): () => Processor<unknown, unknown, unknown, unknown> {
+export function ktableRepartitionMap<K, V, KR, VR>(
+  mapper: KeyValueMapper<K, V, KeyValue<KR, VR>>
+): () => Processor<unknown, unknown, unknown, unknown> {
   return () => {
     let ctx: ProcessorContext<unknown, unknown>
     return {
-      init (context) {
+      init(context) {
         ctx = context
       },
-      process (record: Record<unknown, unknown>) {
-        if (record.key === null) throw new StreamsError('PROCESSING', 'Record key for the grouping KTable should not be null.')
+      process(record: Record<unknown, unknown>) {
+        if (record.key === null) {
+          throw new StreamsError('PROCESSING', 'Record key for the grouping KTable should not be null.')
+        }
         const change = record.value as Change<V>
         const key = record.key as K
         const newPair = change.newValue === null ? null : mapper(key, change.newValue)
@@ -33,7 +37,7 @@ export function ktableRepartitionMap<K, V, KR, VR> (mapper: KeyValueMapper<K, V,
   }
 }
 
-function sameKey (a: unknown, b: unknown): boolean {
+function sameKey(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b)
   return false

@@ -17,30 +17,30 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
   #queryableName: string | undefined
   #sendOldValues = false
 
-  constructor (storeName: string, queryableName: string | undefined) {
+  constructor(storeName: string, queryableName: string | undefined) {
     this.allocatedStoreName = storeName
     this.#queryableName = queryableName
   }
 
-  get storeName (): string | undefined {
+  get storeName(): string | undefined {
     return this.#queryableName
   }
 
-  get materialized (): boolean {
+  get materialized(): boolean {
     return this.#queryableName !== undefined
   }
 
-  materialize (): void {
+  materialize(): void {
     this.#queryableName = this.allocatedStoreName
   }
 
   /** Reading a source table by key needs its store: asking for the view materializes it, as in Kafka Streams. */
-  view (): KTableValueGetterSupplier<unknown, unknown> {
+  view(): KTableValueGetterSupplier<unknown, unknown> {
     this.materialize()
     return materializedValueGetterSupplier(this.allocatedStoreName)
   }
 
-  enableSendingOldValues (force: boolean): boolean {
+  enableSendingOldValues(force: boolean): boolean {
     if (!force && !this.materialized) return false
     this.materialize()
     this.#sendOldValues = true
@@ -54,7 +54,7 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
     let task: StreamTask
     let context: ProcessorContext<unknown, unknown>
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         task = taskOf(ctx)
         if (self.#queryableName !== undefined) {
@@ -62,7 +62,7 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
           forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
         }
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         if (record.key === null) {
           task.recordDropped()
           return
@@ -73,7 +73,9 @@ export class KTableSourceSupplier<K, V> implements KTableProcessorSupplier {
           const old = store.get(key)
           const oldValue = old === null ? null : old.value
           store.put(key, ValueAndTimestamp.make(value, record.timestamp))
-          forwarder.maybeForward(record.withKey(key).withValue(new Change(value, self.#sendOldValues ? oldValue : null)))
+          forwarder.maybeForward(
+            record.withKey(key).withValue(new Change(value, self.#sendOldValues ? oldValue : null))
+          )
         } else {
           context.forward(record.withValue(new Change(value, null)))
         }

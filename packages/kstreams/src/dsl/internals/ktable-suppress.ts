@@ -32,11 +32,11 @@ interface Buffered {
   readonly size: number
 }
 
-function compareEntries (a: Buffered, b: Buffered): number {
+function compareEntries(a: Buffered, b: Buffered): number {
   return a.time !== b.time ? a.time - b.time : Buffer.compare(a.keyBytes, b.keyBytes)
 }
 
-function longBytes (n: bigint): Buffer {
+function longBytes(n: bigint): Buffer {
   const b = Buffer.allocUnsafe(8)
   b.writeBigInt64BE(BigInt.asIntN(64, n))
   return b
@@ -44,7 +44,7 @@ function longBytes (n: bigint): Buffer {
 
 // Without a key serde (windowed tables carry none here) keys are ordered by the bytes Kafka Streams' default
 // serdes would give: UTF-8 strings, big-endian integers, and windowed keys as [key][window start].
-function fallbackKeyBytes (key: unknown): Buffer {
+function fallbackKeyBytes(key: unknown): Buffer {
   if (key instanceof Windowed) return Buffer.concat([fallbackKeyBytes(key.key), longBytes(BigInt(key.window.start))])
   if (typeof key === 'string') return Buffer.from(key, 'utf8')
   if (typeof key === 'bigint') return longBytes(key)
@@ -62,19 +62,19 @@ function fallbackKeyBytes (key: unknown): Buffer {
 // string or value is [4-byte length or -1 for null][bytes] and headers are [4-byte count] then (key, value) pairs.
 class Writer {
   readonly parts: Buffer[] = []
-  long (n: number): void {
+  long(n: number): void {
     const b = Buffer.allocUnsafe(8)
     b.writeBigInt64BE(BigInt(n))
     this.parts.push(b)
   }
 
-  int (n: number): void {
+  int(n: number): void {
     const b = Buffer.allocUnsafe(4)
     b.writeInt32BE(n)
     this.parts.push(b)
   }
 
-  bytes (b: Buffer | null): void {
+  bytes(b: Buffer | null): void {
     this.int(b === null ? -1 : b.length)
     if (b !== null) this.parts.push(b)
   }
@@ -83,23 +83,23 @@ class Writer {
 class Reader {
   #at = 0
   readonly #b: Buffer
-  constructor (b: Buffer) {
+  constructor(b: Buffer) {
     this.#b = b
   }
 
-  long (): number {
+  long(): number {
     const n = Number(this.#b.readBigInt64BE(this.#at))
     this.#at += 8
     return n
   }
 
-  int (): number {
+  int(): number {
     const n = this.#b.readInt32BE(this.#at)
     this.#at += 4
     return n
   }
 
-  bytes (): Buffer | null {
+  bytes(): Buffer | null {
     const len = this.int()
     if (len < 0) return null
     const out = this.#b.subarray(this.#at, this.#at + len)
@@ -125,25 +125,30 @@ export class SuppressBuffer implements StateStore {
   readonly #dirty = new Map<string, Buffer>()
   readonly #logging: boolean
 
-  constructor (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined, logging: boolean) {
+  constructor(
+    name: string,
+    keySerde: Serde<unknown> | undefined,
+    valueSerde: Serde<unknown> | undefined,
+    logging: boolean
+  ) {
     this.name = name
     this.#keySerde = keySerde
     this.#valueSerde = valueSerde
     this.#logging = logging && keySerde !== undefined && valueSerde !== undefined
   }
 
-  persistent (): boolean {
+  persistent(): boolean {
     return false
   }
 
-  init (context: StateStoreContext, root: StateStore): void {
+  init(context: StateStoreContext, root: StateStore): void {
     this.#topic = `${context.applicationId}-${this.name}-changelog`
     if (this.#logging && isInternalContext(context)) this.#context = context
     context.register(root, (batch) => this.#restore(batch))
     this.#open = true
   }
 
-  flush (): void {
+  flush(): void {
     const ctx = this.#context
     if (ctx === null) return
     for (const [id, keyBytes] of this.#dirty) {
@@ -158,11 +163,11 @@ export class SuppressBuffer implements StateStore {
     this.#dirty.clear()
   }
 
-  #value (v: unknown): Buffer | null {
+  #value(v: unknown): Buffer | null {
     return v === null ? null : ((this.#valueSerde as Serde<unknown>).serialize(this.#topic, v) ?? null)
   }
 
-  #encode (e: Buffered): Buffer {
+  #encode(e: Buffered): Buffer {
     const w = new Writer()
     w.long(e.time)
     w.long(e.context.timestamp)
@@ -180,7 +185,7 @@ export class SuppressBuffer implements StateStore {
     return Buffer.concat(w.parts)
   }
 
-  #restore (batch: readonly RestoreRecord[]): void {
+  #restore(batch: readonly RestoreRecord[]): void {
     const keySerde = this.#keySerde
     const valueSerde = this.#valueSerde
     if (keySerde === undefined || valueSerde === undefined) return
@@ -200,17 +205,25 @@ export class SuppressBuffer implements StateStore {
       const offset = r.long()
       const partition = r.int()
       const topic = (r.bytes() as Buffer).toString('utf8')
-      const headers: Array<{ key: string, value: Buffer | null }> = []
+      const headers: Array<{ key: string; value: Buffer | null }> = []
       for (let n = r.int(); n > 0; n--) headers.push({ key: (r.bytes() as Buffer).toString('utf8'), value: r.bytes() })
       const prior = value(r.bytes())
       const oldValue = value(r.bytes())
       const newValue = value(r.bytes())
       const key = keySerde.deserialize(this.#topic, record.key)
-      this.#insert(id, { time, keyBytes: Buffer.from(record.key), key, prior, change: new Change(newValue, oldValue), context: { timestamp, offset, partition, topic, headers: headers as Headers }, size: record.key.length + record.value.length })
+      this.#insert(id, {
+        time,
+        keyBytes: Buffer.from(record.key),
+        key,
+        prior,
+        change: new Change(newValue, oldValue),
+        context: { timestamp, offset, partition, topic, headers: headers as Headers },
+        size: record.key.length + record.value.length
+      })
     }
   }
 
-  #insert (id: string, entry: Buffered): void {
+  #insert(id: string, entry: Buffered): void {
     let lo = 0
     let hi = this.#sorted.length
     while (lo < hi) {
@@ -223,38 +236,38 @@ export class SuppressBuffer implements StateStore {
     this.#bytes += entry.size
   }
 
-  close (): void {
+  close(): void {
     this.#open = false
     this.#index.clear()
     this.#sorted = []
   }
 
-  isOpen (): boolean {
+  isOpen(): boolean {
     return this.#open
   }
 
-  #keyBytes (key: unknown): Buffer {
+  #keyBytes(key: unknown): Buffer {
     return (this.#keySerde === undefined ? null : this.#keySerde.serialize(this.#topic, key)) ?? fallbackKeyBytes(key)
   }
 
-  #valueSize (value: unknown): number {
+  #valueSize(value: unknown): number {
     if (value === null || this.#valueSerde === undefined) return 0
     return this.#valueSerde.serialize(this.#topic, value)?.length ?? 0
   }
 
-  get numRecords (): number {
+  get numRecords(): number {
     return this.#sorted.length
   }
 
-  get bufferSize (): number {
+  get bufferSize(): number {
     return this.#bytes
   }
 
-  get minTimestamp (): number {
+  get minTimestamp(): number {
     return this.#sorted.length === 0 ? Infinity : (this.#sorted[0] as Buffered).time
   }
 
-  put (time: number, key: unknown, change: Change<unknown>, context: RecordContext): void {
+  put(time: number, key: unknown, change: Change<unknown>, context: RecordContext): void {
     const keyBytes = this.#keyBytes(key)
     const id = keyBytes.toString('latin1')
     const previous = this.#index.get(id)
@@ -280,7 +293,10 @@ export class SuppressBuffer implements StateStore {
   }
 
   /** Evicts entries in (time, key) order while `predicate` holds, handing each to `emit`. */
-  evictWhile (predicate: () => boolean, emit: (key: unknown, change: Change<unknown>, context: RecordContext) => void): void {
+  evictWhile(
+    predicate: () => boolean,
+    emit: (key: unknown, change: Change<unknown>, context: RecordContext) => void
+  ): void {
     while (this.#sorted.length > 0 && predicate()) {
       const next = this.#sorted.shift() as Buffered
       const id = next.keyBytes.toString('latin1')
@@ -292,18 +308,28 @@ export class SuppressBuffer implements StateStore {
   }
 
   /** `undefined` when the key is not buffered; else the value downstream last saw (maybe null). */
-  priorValueForBuffered (key: unknown): { value: unknown } | undefined {
+  priorValueForBuffered(key: unknown): { value: unknown } | undefined {
     const entry = this.#index.get(this.#keyBytes(key).toString('latin1'))
     return entry === undefined ? undefined : { value: entry.prior }
   }
 }
 
 /** Logging follows the BufferConfig, but needs both serdes (a table without them cannot restore its buffer). */
-export function suppressBufferBuilder (name: string, keySerde: Serde<unknown> | undefined, valueSerde: Serde<unknown> | undefined, suppressed: Suppressed): StoreBuilder<StateStore> {
+export function suppressBufferBuilder(
+  name: string,
+  keySerde: Serde<unknown> | undefined,
+  valueSerde: Serde<unknown> | undefined,
+  suppressed: Suppressed
+): StoreBuilder<StateStore> {
   const config = suppressed.bufferConfig
-  const b = new StoreBuilderImpl<SuppressBuffer>(name, 'keyValue', (o) => new SuppressBuffer(name, keySerde, valueSerde, o.logging))
-  if (config.loggingEnabled && keySerde !== undefined && valueSerde !== undefined) b.withLoggingEnabled(config.topicConfig)
-  else b.withLoggingDisabled()
+  const b = new StoreBuilderImpl<SuppressBuffer>(
+    name,
+    'keyValue',
+    (o) => new SuppressBuffer(name, keySerde, valueSerde, o.logging)
+  )
+  if (config.loggingEnabled && keySerde !== undefined && valueSerde !== undefined) {
+    b.withLoggingEnabled(config.topicConfig)
+  } else b.withLoggingDisabled()
   return b as unknown as StoreBuilder<StateStore>
 }
 
@@ -315,7 +341,7 @@ export class KTableSuppressSupplier implements KTableProcessorSupplier {
   readonly #durationMs: number
 
   /** `durationMs`: the window close delay (untilWindowCloses) or the time limit. */
-  constructor (parent: KTableProcessorSupplier, bufferName: string, suppressed: Suppressed, durationMs: number) {
+  constructor(parent: KTableProcessorSupplier, bufferName: string, suppressed: Suppressed, durationMs: number) {
     this.#parent = parent
     this.#bufferName = bufferName
     this.#suppressed = suppressed
@@ -324,11 +350,11 @@ export class KTableSuppressSupplier implements KTableProcessorSupplier {
     parent.enableSendingOldValues(true)
   }
 
-  enableSendingOldValues (force: boolean): boolean {
+  enableSendingOldValues(force: boolean): boolean {
     return this.#parent.enableSendingOldValues(force)
   }
 
-  view (): KTableValueGetterSupplier<unknown, unknown> {
+  view(): KTableValueGetterSupplier<unknown, unknown> {
     const parent = valueGetterSupplierOf<unknown, unknown>(this.#parent)
     const bufferName = this.#bufferName
     return {
@@ -337,11 +363,11 @@ export class KTableSuppressSupplier implements KTableProcessorSupplier {
         const getter = parent.get()
         let buffer: SuppressBuffer
         return {
-          init (context) {
+          init(context) {
             getter.init(context)
             buffer = context.getStateStore(bufferName)
           },
-          get (key) {
+          get(key) {
             // A buffered key still shows what downstream last saw; its timestamp is unknown.
             const prior = buffer.priorValueForBuffered(key)
             return prior === undefined ? getter.get(key) : ValueAndTimestamp.make(prior.value, -1)
@@ -376,16 +402,18 @@ export class KTableSuppressSupplier implements KTableProcessorSupplier {
     const overCapacity = (): boolean => buffer.numRecords > config.maxRecords || buffer.bufferSize > config.maxBytes
 
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         buffer = ctx.getStateStore(bufferName)
         nodeName = taskOf(ctx).currentNodeName()
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         observedStreamTime = Math.max(observedStreamTime, record.timestamp)
         let time = record.timestamp
         if (windowCloses) {
-          if (!(record.key instanceof Windowed)) throw new StreamsError('PROCESSING', 'suppress(untilWindowCloses) needs a windowed table')
+          if (!(record.key instanceof Windowed)) {
+            throw new StreamsError('PROCESSING', 'suppress(untilWindowCloses) needs a windowed table')
+          }
           time = record.key.window.end
         }
         const meta = context.recordMetadata()
@@ -402,7 +430,10 @@ export class KTableSuppressSupplier implements KTableProcessorSupplier {
           if (config.whenFull === 'emitEarly') {
             buffer.evictWhile(overCapacity, emit)
           } else {
-            throw new StreamsError('PROCESSING', `${nodeName} buffer exceeded its max capacity. Currently [${buffer.numRecords}/${config.maxRecords}] records and [${buffer.bufferSize}/${config.maxBytes}] bytes.`)
+            throw new StreamsError(
+              'PROCESSING',
+              `${nodeName} buffer exceeded its max capacity. Currently [${buffer.numRecords}/${config.maxRecords}] records and [${buffer.bufferSize}/${config.maxBytes}] bytes.`
+            )
           }
         }
       }

@@ -6,13 +6,17 @@ import { ValueAndTimestamp } from '../../state/value-and-timestamp.ts'
 import type { Predicate, ValueMapper } from '../functions.ts'
 import { Change } from './change.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
-import { mappedValueGetterSupplier, materializedValueGetterSupplier, valueGetterSupplierOf } from './ktable-value-getter.ts'
+import {
+  mappedValueGetterSupplier,
+  materializedValueGetterSupplier,
+  valueGetterSupplierOf
+} from './ktable-value-getter.ts'
 import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
 import { TimestampedTupleForwarder } from './timestamped-tuple-forwarder.ts'
 
 export type TableTransform<K, V, VR> =
-  | { readonly kind: 'filter', readonly predicate: Predicate<K, V>, readonly filterNot: boolean }
-  | { readonly kind: 'mapValues', readonly mapper: ValueMapper<K, V, VR> }
+  | { readonly kind: 'filter'; readonly predicate: Predicate<K, V>; readonly filterNot: boolean }
+  | { readonly kind: 'mapValues'; readonly mapper: ValueMapper<K, V, VR> }
 
 export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplier {
   readonly #parent: KTableProcessorSupplier
@@ -20,13 +24,13 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
   readonly storeName: string | undefined
   #sendOldValues = false
 
-  constructor (parent: KTableProcessorSupplier, transform: TableTransform<K, V, VR>, queryableName: string | undefined) {
+  constructor(parent: KTableProcessorSupplier, transform: TableTransform<K, V, VR>, queryableName: string | undefined) {
     this.#parent = parent
     this.#transform = transform
     this.storeName = queryableName
   }
 
-  enableSendingOldValues (force: boolean): boolean {
+  enableSendingOldValues(force: boolean): boolean {
     if (this.storeName !== undefined) {
       this.#sendOldValues = true
       return true
@@ -36,7 +40,7 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
   }
 
   /** Own store when materialized, else the parent's value recomputed (so only the parent needs a store). */
-  view (): KTableValueGetterSupplier<unknown, unknown> {
+  view(): KTableValueGetterSupplier<unknown, unknown> {
     if (this.storeName !== undefined) return materializedValueGetterSupplier(this.storeName)
     const parent = valueGetterSupplierOf<K, V>(this.#parent)
     return mappedValueGetterSupplier<K, V, VR>(parent, (key, vt) => {
@@ -45,7 +49,7 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
     }) as KTableValueGetterSupplier<unknown, unknown>
   }
 
-  #compute (key: K, value: V | null): VR | null {
+  #compute(key: K, value: V | null): VR | null {
     if (value === null) return null
     const t = this.#transform
     if (t.kind === 'filter') return t.filterNot !== t.predicate(key, value) ? (value as unknown as VR) : null
@@ -58,20 +62,21 @@ export class KTableTransformSupplier<K, V, VR> implements KTableProcessorSupplie
     let forwarder: TimestampedTupleForwarder<K, VR> | null = null
     let context: ProcessorContext<unknown, unknown>
     return {
-      init (ctx) {
+      init(ctx) {
         context = ctx
         if (self.storeName !== undefined) {
           store = ctx.getStateStore(self.storeName)
           forwarder = new TimestampedTupleForwarder(store, ctx, self.#sendOldValues)
         }
       },
-      process (record: Record<unknown, unknown>) {
+      process(record: Record<unknown, unknown>) {
         const key = record.key as K
         const change = record.value as Change<V>
         const newValue = self.#compute(key, change.newValue)
         // A materialized filter knows its previous output from its own store; Kafka Streams 4.3 uses it to skip
         // tombstones for keys the filter never emitted (scenario table-filter-materialized).
-        const previous = store !== null && self.#transform.kind === 'filter' ? ValueAndTimestamp.getValueOrNull(store.get(key)) : null
+        const previous =
+          store !== null && self.#transform.kind === 'filter' ? ValueAndTimestamp.getValueOrNull(store.get(key)) : null
         const oldValue = self.#sendOldValues ? (store !== null ? previous : self.#compute(key, change.oldValue)) : null
         if (self.#transform.kind === 'filter' && newValue === null) {
           if (store !== null ? previous === null : self.#sendOldValues && oldValue === null) return

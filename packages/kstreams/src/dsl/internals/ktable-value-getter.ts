@@ -10,15 +10,15 @@ import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
 
 export interface KTableValueGetter<K, V> {
   /** Called from the owning processor's `init`; the getter's stores must be connected to that processor. */
-  init (context: ProcessorContext<unknown, unknown>): void
+  init(context: ProcessorContext<unknown, unknown>): void
   /** The table's current value and its timestamp, or null when the key is absent. */
-  get (key: K): ValueAndTimestamp<V> | null
+  get(key: K): ValueAndTimestamp<V> | null
 }
 
 export interface KTableValueGetterSupplier<K, V> {
-  get (): KTableValueGetter<K, V>
+  get(): KTableValueGetter<K, V>
   /** Stores the getters read: a processor using a getter must be connected to each of them. */
-  storeNames (): string[]
+  storeNames(): string[]
 }
 
 interface AnyStore {
@@ -28,16 +28,16 @@ interface AnyStore {
 }
 
 /** Reads a table from its own store (key-value, window or session, as the table's aggregation built it). */
-export function materializedValueGetterSupplier<K, V> (storeName: string): KTableValueGetterSupplier<K, V> {
+export function materializedValueGetterSupplier<K, V>(storeName: string): KTableValueGetterSupplier<K, V> {
   return {
     storeNames: () => [storeName],
     get: () => {
       let store: AnyStore
       return {
-        init (context) {
+        init(context) {
           store = context.getStateStore(storeName) as unknown as AnyStore
         },
-        get (key: K): ValueAndTimestamp<V> | null {
+        get(key: K): ValueAndTimestamp<V> | null {
           let found: unknown
           if (key instanceof Windowed && typeof store.fetch === 'function') {
             found = store.fetch(key.key, key.window.start)
@@ -58,14 +58,14 @@ export function materializedValueGetterSupplier<K, V> (storeName: string): KTabl
 }
 
 /** The getter of a table built by `supplier`: its own view, or its store when it has one. */
-export function valueGetterSupplierOf<K, V> (supplier: KTableProcessorSupplier): KTableValueGetterSupplier<K, V> {
+export function valueGetterSupplierOf<K, V>(supplier: KTableProcessorSupplier): KTableValueGetterSupplier<K, V> {
   if (supplier.view !== undefined) return supplier.view() as KTableValueGetterSupplier<K, V>
   if (supplier.storeName !== undefined) return materializedValueGetterSupplier<K, V>(supplier.storeName)
   throw new StreamsError('TOPOLOGY_INVALID', 'this KTable cannot be read by key (no store and no value getter)')
 }
 
 /** Applies `compute` to each value a parent getter returns (unmaterialized filter/mapValues). */
-export function mappedValueGetterSupplier<K, V, VR> (
+export function mappedValueGetterSupplier<K, V, VR>(
   parent: KTableValueGetterSupplier<K, V>,
   compute: (key: K, value: ValueAndTimestamp<V> | null) => ValueAndTimestamp<VR> | null
 ): KTableValueGetterSupplier<K, VR> {
@@ -82,7 +82,7 @@ export function mappedValueGetterSupplier<K, V, VR> (
 }
 
 /** Union of store names in first-seen order. */
-export function unionStoreNames (...lists: string[][]): string[] {
+export function unionStoreNames(...lists: string[][]): string[] {
   const out: string[] = []
   for (const list of lists) for (const s of list) if (!out.includes(s)) out.push(s)
   return out
@@ -92,7 +92,7 @@ export function unionStoreNames (...lists: string[][]): string[] {
  * Records that the sources feeding `processorNames` must be co-partitioned (a join reads both sides by key in one
  * task), as Kafka Streams' ensureCopartitionWith. The runtime checks their partition counts.
  */
-export function copartitionUpstreamSources (tb: InternalTopologyBuilder, processorNames: readonly string[]): void {
+export function copartitionUpstreamSources(tb: InternalTopologyBuilder, processorNames: readonly string[]): void {
   const sources: string[] = []
   const seen = new Set<string>()
   const stack = [...processorNames]

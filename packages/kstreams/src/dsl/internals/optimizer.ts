@@ -11,25 +11,29 @@ const valueChanging = new WeakSet<GraphNode>()
 const mergeNodes = new WeakSet<GraphNode>()
 
 /** Marks a `KStream.merge` node: repartitions below it are merged under it rather than under one input's key change. */
-export function markMergeNode (node: GraphNode): void {
+export function markMergeNode(node: GraphNode): void {
   mergeNodes.add(node)
 }
 
 /** Marks a node that changes values (mapValues, flatMapValues): a repartition after it is not merged across it. */
-export function markValueChanging (node: GraphNode): void {
+export function markValueChanging(node: GraphNode): void {
   valueChanging.add(node)
 }
 
 const OPTIMIZATIONS = ['reuse.ktable.source.topics', 'merge.repartition.topics', 'single.store.self.join']
 
 /** The optimizations a `topology.optimization` value asks for ("all", "none" or a comma-separated list). */
-export function optimizationsOf (value: string | undefined): Set<string> {
+export function optimizationsOf(value: string | undefined): Set<string> {
   if (value === undefined || value.trim() === 'none') return new Set()
   if (value.trim() === 'all') return new Set(OPTIMIZATIONS)
   const out = new Set<string>()
   for (const part of value.split(',').map((s) => s.trim())) {
     if (!OPTIMIZATIONS.includes(part)) {
-      throw new StreamsError('CONFIG_INVALID', `Invalid value ${value} for configuration topology.optimization: unknown optimization ${part}`, { setting: 'topology.optimization' })
+      throw new StreamsError(
+        'CONFIG_INVALID',
+        `Invalid value ${value} for configuration topology.optimization: unknown optimization ${part}`,
+        { setting: 'topology.optimization' }
+      )
     }
     out.add(part)
   }
@@ -38,7 +42,7 @@ export function optimizationsOf (value: string | undefined): Set<string> {
 
 // Kafka Streams' findParentNodeMatching: the node itself, else a matching parent, else a match further up
 // (the last parent's, when several parents have one).
-function findUp (start: GraphNode, predicate: (n: GraphNode) => boolean): GraphNode | null {
+function findUp(start: GraphNode, predicate: (n: GraphNode) => boolean): GraphNode | null {
   if (predicate(start)) return start
   let found: GraphNode | null = null
   for (const parent of start.parents) {
@@ -48,7 +52,7 @@ function findUp (start: GraphNode, predicate: (n: GraphNode) => boolean): GraphN
   return found
 }
 
-function reachable (root: GraphNode): GraphNode[] {
+function reachable(root: GraphNode): GraphNode[] {
   const seen = new Set<GraphNode>()
   const stack = [root]
   while (stack.length > 0) {
@@ -60,20 +64,20 @@ function reachable (root: GraphNode): GraphNode[] {
   return [...seen].sort((a, b) => a.priority - b.priority)
 }
 
-function detach (parent: GraphNode, child: GraphNode): void {
+function detach(parent: GraphNode, child: GraphNode): void {
   const c = parent.children.indexOf(child)
   if (c >= 0) parent.children.splice(c, 1)
   const p = child.parents.indexOf(parent)
   if (p >= 0) child.parents.splice(p, 1)
 }
 
-function attach (parent: GraphNode, child: GraphNode): void {
+function attach(parent: GraphNode, child: GraphNode): void {
   if (!parent.children.includes(child)) parent.children.push(child)
   if (!child.parents.includes(parent)) child.parents.push(parent)
 }
 
 /** Replaces the repartition topics below each key-changing node by one (merge.repartition.topics). */
-export function mergeRepartitionTopics (builder: InternalStreamsBuilder): void {
+export function mergeRepartitionTopics(builder: InternalStreamsBuilder): void {
   const groups = new Map<GraphNode, GraphNode[]>()
   for (const node of reachable(builder.root)) {
     if (repartitionNodes.get(node)?.optimizable !== true) continue

@@ -29,7 +29,7 @@ export interface RepartitionSource {
  * Allocates names (always burning three counter values, for compatibility with Kafka Streams) and returns a graph
  * node that writes filter → sink → repartition topic → source.
  */
-export function createRepartitionedSource (
+export function createRepartitionedSource(
   builder: InternalStreamsBuilder,
   keySerde: Serde<unknown> | undefined,
   valueSerde: Serde<unknown> | undefined,
@@ -48,7 +48,11 @@ export function createRepartitionedSource (
   const node = new GraphNode(sourceName, (b, parents) => {
     b.addRepartitionTopic(topic, partitions)
     // Records with a null key cannot be partitioned by key: dropped here, before the sink (not counted as dropped).
-    b.addProcessor(filterName, kstreamFilter((k) => k !== null, false), parents)
+    b.addProcessor(
+      filterName,
+      kstreamFilter((k) => k !== null, false),
+      parents
+    )
     b.addSink(sinkName, topic, [filterName], keySerde, valueSerde, partitioner)
     b.addSource(sourceName, [topic], keySerde, valueSerde)
   })

@@ -10,7 +10,7 @@ export class TimestampedTupleForwarder<K, V> {
   readonly #context: ProcessorContext<unknown, unknown>
   readonly #cached: boolean
 
-  constructor (store: unknown, context: ProcessorContext<unknown, unknown>, sendOldValues: boolean) {
+  constructor(store: unknown, context: ProcessorContext<unknown, unknown>, sendOldValues: boolean) {
     this.#context = context
     const metered = store as Partial<MeteredKeyValueStore<K, ValueAndTimestamp<V>>>
     if (typeof metered.setFlushListener === 'function') {
@@ -18,14 +18,22 @@ export class TimestampedTupleForwarder<K, V> {
       const nodeName = task.currentNodeName()
       this.#cached = metered.setFlushListener((key, newValue, oldValue, rc) => {
         const timestamp = newValue !== null ? newValue.timestamp : rc.timestamp
-        task.forwardFrom(nodeName, new Record(key, new Change(ValueAndTimestamp.getValueOrNull(newValue), ValueAndTimestamp.getValueOrNull(oldValue)), timestamp, rc.headers))
+        task.forwardFrom(
+          nodeName,
+          new Record(
+            key,
+            new Change(ValueAndTimestamp.getValueOrNull(newValue), ValueAndTimestamp.getValueOrNull(oldValue)),
+            timestamp,
+            rc.headers
+          )
+        )
       }, sendOldValues)
     } else {
       this.#cached = false
     }
   }
 
-  maybeForward (record: Record<K, Change<V>>): void {
+  maybeForward(record: Record<K, Change<V>>): void {
     if (!this.#cached) this.#context.forward(record)
   }
 }

@@ -5,7 +5,12 @@ import type { Deserializer, Serializer } from '../../serdes/serde.ts'
 import type { StoreBuilder } from '../../state/store-builder.ts'
 import type { StateStore } from '../../state/state-store.ts'
 import type { ProcessorSupplier } from '../processor.ts'
-import { TopologyDescription, SourceDescription, ProcessorDescription, SinkDescription } from '../topology-description.ts'
+import {
+  TopologyDescription,
+  SourceDescription,
+  ProcessorDescription,
+  SinkDescription
+} from '../topology-description.ts'
 import type { AbstractNodeDescription, SubtopologyDescription } from '../topology-description.ts'
 import { javaHashSetCopyOrder, javaHashSetOrder } from './java-collections.ts'
 
@@ -72,11 +77,11 @@ export interface SubtopologySpec {
 
 class QuickUnion {
   readonly #parent = new Map<string, string>()
-  add (id: string): void {
+  add(id: string): void {
     this.#parent.set(id, id)
   }
 
-  root (id: string): string {
+  root(id: string): string {
     let current = id
     let parent = this.#parent.get(current)
     if (parent === undefined) throw new StreamsError('TOPOLOGY_INVALID', `unknown node ${id}`)
@@ -89,7 +94,7 @@ class QuickUnion {
     return current
   }
 
-  unite (id: string, others: readonly string[]): void {
+  unite(id: string, others: readonly string[]): void {
     const root = this.root(id)
     for (const other of others) {
       const otherRoot = this.root(other)
@@ -108,30 +113,34 @@ export class InternalTopologyBuilder {
   readonly #grouper = new QuickUnion()
   #applicationId: string | undefined
 
-  setApplicationId (applicationId: string): void {
+  setApplicationId(applicationId: string): void {
     this.#applicationId = applicationId
   }
 
-  get applicationId (): string | undefined {
+  get applicationId(): string | undefined {
     return this.#applicationId
   }
 
-  #checkNewNode (name: string): void {
+  #checkNewNode(name: string): void {
     if (!name) throw new StreamsError('TOPOLOGY_INVALID', 'node name must not be empty')
     if (this.nodeFactories.has(name)) throw new StreamsError('TOPOLOGY_INVALID', `Processor ${name} is already added.`)
   }
 
-  #checkPredecessors (name: string, predecessors: readonly string[]): void {
-    if (predecessors.length === 0) throw new StreamsError('TOPOLOGY_INVALID', `Processor ${name} must have at least one parent`)
+  #checkPredecessors(name: string, predecessors: readonly string[]): void {
+    if (predecessors.length === 0) {
+      throw new StreamsError('TOPOLOGY_INVALID', `Processor ${name} must have at least one parent`)
+    }
     for (const p of predecessors) {
       if (p === name) throw new StreamsError('TOPOLOGY_INVALID', `Processor ${name} cannot be a predecessor of itself.`)
       const parent = this.nodeFactories.get(p)
-      if (parent === undefined) throw new StreamsError('TOPOLOGY_INVALID', `Predecessor processor ${p} is not added yet for ${name}`)
+      if (parent === undefined) {
+        throw new StreamsError('TOPOLOGY_INVALID', `Predecessor processor ${p} is not added yet for ${name}`)
+      }
       if (parent.kind === 'sink') throw new StreamsError('TOPOLOGY_INVALID', `Sink ${p} cannot be used a parent.`)
     }
   }
 
-  addSource (
+  addSource(
     name: string,
     topics: readonly string[],
     keyDeserializer?: Deserializer<unknown>,
@@ -160,7 +169,7 @@ export class InternalTopologyBuilder {
     this.#grouper.add(name)
   }
 
-  addSink (
+  addSink(
     name: string,
     topic: string,
     predecessors: readonly string[],
@@ -183,11 +192,7 @@ export class InternalTopologyBuilder {
     this.#grouper.unite(name, predecessors)
   }
 
-  addProcessor (
-    name: string,
-    supplier: ProcessorSupplier<any, any, any, any>,
-    predecessors: readonly string[]
-  ): void {
+  addProcessor(name: string, supplier: ProcessorSupplier<any, any, any, any>, predecessors: readonly string[]): void {
     this.#checkNewNode(name)
     this.#checkPredecessors(name, predecessors)
     this.nodeFactories.set(name, { kind: 'processor', name, predecessors: [...predecessors], supplier, stores: [] })
@@ -195,31 +200,44 @@ export class InternalTopologyBuilder {
     this.#grouper.unite(name, predecessors)
   }
 
-  addStateStore (builder: StoreBuilder<StateStore>, processorNames: readonly string[] = [], allowOverride = false): void {
+  addStateStore(
+    builder: StoreBuilder<StateStore>,
+    processorNames: readonly string[] = [],
+    allowOverride = false
+  ): void {
     const existing = this.stateFactories.get(builder.name)
     if (existing !== undefined && !allowOverride && existing.builder !== builder) {
-      throw new StreamsError('TOPOLOGY_INVALID', `A different StateStore has already been added with the name ${builder.name}`, {
-        storeName: builder.name
-      })
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `A different StateStore has already been added with the name ${builder.name}`,
+        {
+          storeName: builder.name
+        }
+      )
     }
     if (existing === undefined) this.stateFactories.set(builder.name, { builder, users: [] })
     for (const processor of processorNames) this.connectProcessorAndStateStore(processor, builder.name)
   }
 
-  connectProcessorAndStateStore (processorName: string, storeName: string): void {
+  connectProcessorAndStateStore(processorName: string, storeName: string): void {
     const store = this.stateFactories.get(storeName)
-    if (store === undefined) throw new StreamsError('TOPOLOGY_INVALID', `StateStore ${storeName} is not added yet.`, { storeName })
+    if (store === undefined) {
+      throw new StreamsError('TOPOLOGY_INVALID', `StateStore ${storeName} is not added yet.`, { storeName })
+    }
     const node = this.nodeFactories.get(processorName)
     if (node === undefined) throw new StreamsError('TOPOLOGY_INVALID', `Processor ${processorName} is not added yet.`)
     if (node.kind !== 'processor') {
-      throw new StreamsError('TOPOLOGY_INVALID', `cannot connect a state store ${storeName} to a source node or a sink node.`)
+      throw new StreamsError(
+        'TOPOLOGY_INVALID',
+        `cannot connect a state store ${storeName} to a source node or a sink node.`
+      )
     }
     if (store.users.length > 0) this.#grouper.unite(store.users[0] as string, [processorName])
     if (!store.users.includes(processorName)) store.users.push(processorName)
     if (!node.stores.includes(storeName)) node.stores.push(storeName)
   }
 
-  addRepartitionTopic (name: string, partitions?: number): void {
+  addRepartitionTopic(name: string, partitions?: number): void {
     this.internalTopics.set(name, {
       name,
       kind: 'repartition',
@@ -228,16 +246,16 @@ export class InternalTopologyBuilder {
     })
   }
 
-  copartitionSources (sourceNodeNames: readonly string[]): void {
+  copartitionSources(sourceNodeNames: readonly string[]): void {
     this.copartitionGroups.push([...sourceNodeNames])
   }
 
-  isRepartitionTopic (topic: string): boolean {
+  isRepartitionTopic(topic: string): boolean {
     return this.internalTopics.has(topic)
   }
 
   /** Sub-topologies in Kafka Streams' numbering: the order in which their first node was added. */
-  nodeGroups (): Map<number, string[]> {
+  nodeGroups(): Map<number, string[]> {
     const groups = new Map<number, string[]>()
     const byRoot = new Map<string, string[]>()
     let id = 0
@@ -254,7 +272,7 @@ export class InternalTopologyBuilder {
     return groups
   }
 
-  subtopologies (): SubtopologySpec[] {
+  subtopologies(): SubtopologySpec[] {
     const result: SubtopologySpec[] = []
     for (const [id, nodes] of this.nodeGroups()) {
       const sourceTopics: string[] = []
@@ -279,7 +297,7 @@ export class InternalTopologyBuilder {
     return result
   }
 
-  describe (): TopologyDescription {
+  describe(): TopologyDescription {
     const description = new TopologyDescription()
     for (const [id, nodes] of this.nodeGroups()) {
       description.addSubtopology(this.#describeSubtopology(id, nodes))
@@ -287,7 +305,7 @@ export class InternalTopologyBuilder {
     return description
   }
 
-  #describeSubtopology (id: number, nodeNames: string[]): SubtopologyDescription {
+  #describeSubtopology(id: number, nodeNames: string[]): SubtopologyDescription {
     const byName = new Map<string, AbstractNodeDescription>()
     // Kafka Streams visits this HashMap to size the nodes; the visiting order changes sizes in diamond graphs.
     const order = javaHashSetOrder(nodeNames)

@@ -5,11 +5,23 @@ import type { Deserializer, Serializer } from '../../serdes/serde.ts'
 import type { StateStore, RestoreCallback } from '../../state/state-store.ts'
 import type { InternalStoreContext, RecordContext } from '../../state/internals/internal-store-context.ts'
 import { ThreadCache } from '../../state/internals/thread-cache.ts'
-import type { Cancellable, Processor, ProcessorContext, PunctuationType, Punctuator, RecordMetadata } from '../processor.ts'
+import type {
+  Cancellable,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  Punctuator,
+  RecordMetadata
+} from '../processor.ts'
 import { Record } from '../record.ts'
 import type { Headers } from '../record.ts'
 import type { DeserializationExceptionHandler, ErrorLogger, ProcessingExceptionHandler } from './error-handlers.ts'
-import type { InternalTopologyBuilder, NodeFactory, StreamPartitioner, TimestampExtractor } from './internal-topology-builder.ts'
+import type {
+  InternalTopologyBuilder,
+  NodeFactory,
+  StreamPartitioner,
+  TimestampExtractor
+} from './internal-topology-builder.ts'
 import type { RecordCollector } from './record-collector.ts'
 
 /** A record as read from a topic, before deserialization. */
@@ -59,7 +71,7 @@ class RuntimeNode {
   valueSerializer: Serializer<unknown> | undefined
   partitioner: StreamPartitioner<unknown, unknown> | undefined
 
-  constructor (name: string, stores: readonly string[]) {
+  constructor(name: string, stores: readonly string[]) {
     this.name = name
     this.stores = stores
   }
@@ -110,7 +122,7 @@ export class StreamTask implements InternalStoreContext {
   #inPunctuation = false
   #schemaFetchFailed = false
 
-  constructor (options: StreamTaskOptions) {
+  constructor(options: StreamTaskOptions) {
     this.#options = options
     this.taskId = options.taskId
     this.partition = options.partition
@@ -124,7 +136,7 @@ export class StreamTask implements InternalStoreContext {
 
   // ---- construction --------------------------------------------------------------------------------------
 
-  #buildNodes (): void {
+  #buildNodes(): void {
     const { builder } = this.#options
     const wanted = new Set(this.#options.nodeNames)
     for (const [name, factory] of builder.nodeFactories) {
@@ -134,14 +146,16 @@ export class StreamTask implements InternalStoreContext {
       this.#nodes.set(name, node)
       for (const p of factory.predecessors) {
         const parent = this.#nodes.get(p)
-        if (parent === undefined) throw new StreamsError('TOPOLOGY_INVALID', `predecessor ${p} of ${name} is not in this task`)
+        if (parent === undefined) {
+          throw new StreamsError('TOPOLOGY_INVALID', `predecessor ${p} of ${name} is not in this task`)
+        }
         parent.children.push(node)
         parent.childByName.set(name, node)
       }
     }
   }
 
-  #configureNode (node: RuntimeNode, factory: NodeFactory): void {
+  #configureNode(node: RuntimeNode, factory: NodeFactory): void {
     const { defaultKeySerde, defaultValueSerde, decorateTopic } = this.#options
     if (factory.kind === 'source') {
       node.topics = factory.topics.map((t) => decorateTopic(t))
@@ -160,13 +174,15 @@ export class StreamTask implements InternalStoreContext {
   }
 
   /** Builds and initialises stores, then processors, in topological order. */
-  initialize (): void {
+  initialize(): void {
     const { builder } = this.#options
     for (const node of this.#nodes.values()) {
       for (const storeName of node.stores) {
         if (this.#stores.has(storeName)) continue
         const factory = builder.stateFactories.get(storeName)
-        if (factory === undefined) throw new StreamsError('STORE_NOT_FOUND', `store ${storeName} is not in the topology`, { storeName })
+        if (factory === undefined) {
+          throw new StreamsError('STORE_NOT_FOUND', `store ${storeName} is not in the topology`, { storeName })
+        }
         const store = factory.builder.build()
         this.#stores.set(storeName, store)
         store.init(this, store)
@@ -186,16 +202,16 @@ export class StreamTask implements InternalStoreContext {
 
   // ---- StateStoreContext / InternalStoreContext -------------------------------------------------------------
 
-  register (store: StateStore, restore: RestoreCallback): void {
+  register(store: StateStore, restore: RestoreCallback): void {
     this.#registered.push({ store, restore })
   }
 
   /** Stores with their restore callbacks, in registration order (the runtime restores them from changelogs). */
-  registeredStores (): readonly Registered[] {
+  registeredStores(): readonly Registered[] {
     return this.#registered
   }
 
-  recordContext (): RecordContext {
+  recordContext(): RecordContext {
     return {
       timestamp: this.#ctxTimestamp,
       topic: this.#ctxTopic,
@@ -205,7 +221,7 @@ export class StreamTask implements InternalStoreContext {
     }
   }
 
-  setRecordContext (context: RecordContext): void {
+  setRecordContext(context: RecordContext): void {
     this.#ctxTimestamp = context.timestamp
     this.#ctxTopic = context.topic
     this.#ctxPartition = context.partition
@@ -213,35 +229,37 @@ export class StreamTask implements InternalStoreContext {
     this.#ctxHeaders = context.headers
   }
 
-  changelogFor (storeName: string): string {
+  changelogFor(storeName: string): string {
     return `${this.applicationId}-${storeName}-changelog`
   }
 
-  logChange (storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers: Headers): void {
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers: Headers): void {
     this.#options.collector.send(this.changelogFor(storeName), key, value, headers, timestamp, this.partition)
   }
 
-  getStore (name: string): StateStore | undefined {
+  getStore(name: string): StateStore | undefined {
     return this.#stores.get(name)
   }
 
-  get stores (): ReadonlyMap<string, StateStore> {
+  get stores(): ReadonlyMap<string, StateStore> {
     return this.#stores
   }
 
-  get streamTime (): number {
+  get streamTime(): number {
     return this.#streamTime
   }
 
-  sourceTopics (): string[] {
+  sourceTopics(): string[] {
     return [...this.#sourcesByTopic.keys()]
   }
 
   // ---- processing ----------------------------------------------------------------------------------------
 
-  addRecord (record: RawRecord): void {
+  addRecord(record: RawRecord): void {
     if (!this.#sourcesByTopic.has(record.topic)) {
-      throw new StreamsError('ILLEGAL_STATE', `task ${this.taskId} has no source for topic ${record.topic}`, { topic: record.topic })
+      throw new StreamsError('ILLEGAL_STATE', `task ${this.taskId} has no source for topic ${record.topic}`, {
+        topic: record.topic
+      })
     }
     let queue = this.#queues.get(record.topic)
     if (queue === undefined) {
@@ -251,13 +269,13 @@ export class StreamTask implements InternalStoreContext {
     queue.push(record)
   }
 
-  hasRecordsQueued (): boolean {
+  hasRecordsQueued(): boolean {
     for (const q of this.#queues.values()) if (q.length > 0) return true
     return false
   }
 
   /** Processes the queued record with the lowest timestamp (Kafka Streams' partition-group choice). */
-  process (): boolean {
+  process(): boolean {
     let chosen: RawRecord[] | null = null
     let chosenTs = Infinity
     for (const q of this.#queues.values()) {
@@ -288,26 +306,37 @@ export class StreamTask implements InternalStoreContext {
    * The schema fetch for the record at the head of the queue failed: that record now goes to the deserialization
    * exception handler like any other undecodable record (skip or fail, as configured).
    */
-  schemaFetchFailed (): void {
+  schemaFetchFailed(): void {
     this.#schemaFetchFailed = true
   }
 
   /** Deserializes and processes one record through its source node. */
-  processRecord (raw: RawRecord): void {
+  processRecord(raw: RawRecord): void {
     const source = this.#sourcesByTopic.get(raw.topic)
-    if (source === undefined) throw new StreamsError('ILLEGAL_STATE', `no source for topic ${raw.topic}`, { topic: raw.topic })
+    if (source === undefined) {
+      throw new StreamsError('ILLEGAL_STATE', `no source for topic ${raw.topic}`, { topic: raw.topic })
+    }
     let key: unknown
     let value: unknown
     try {
-      key = source.keyDeserializer === undefined ? raw.key : source.keyDeserializer.deserialize(raw.topic, raw.key, raw.headers)
-      value = source.valueDeserializer === undefined ? raw.value : source.valueDeserializer.deserialize(raw.topic, raw.value, raw.headers)
+      key =
+        source.keyDeserializer === undefined
+          ? raw.key
+          : source.keyDeserializer.deserialize(raw.topic, raw.key, raw.headers)
+      value =
+        source.valueDeserializer === undefined
+          ? raw.value
+          : source.valueDeserializer.deserialize(raw.topic, raw.value, raw.headers)
     } catch (error) {
       this.#handleDeserializationError(error, raw)
       return
     }
     let timestamp = raw.timestamp
     if (source.timestampExtractor !== undefined) {
-      timestamp = source.timestampExtractor({ key, value, timestamp: raw.timestamp, topic: raw.topic, partition: raw.partition, offset: raw.offset }, this.#streamTime)
+      timestamp = source.timestampExtractor(
+        { key, value, timestamp: raw.timestamp, topic: raw.topic, partition: raw.partition, offset: raw.offset },
+        this.#streamTime
+      )
     }
     if (timestamp < 0) {
       throw new StreamsError(
@@ -331,7 +360,7 @@ export class StreamTask implements InternalStoreContext {
     }
   }
 
-  #handleDeserializationError (error: unknown, raw: RawRecord): void {
+  #handleDeserializationError(error: unknown, raw: RawRecord): void {
     if (isSchemaFetch(error) && !this.#schemaFetchFailed) throw error
     this.#schemaFetchFailed = false
     const response = this.#options.deserializationExceptionHandler(error, {
@@ -353,7 +382,7 @@ export class StreamTask implements InternalStoreContext {
     )
   }
 
-  #processAt (node: RuntimeNode, record: Record<unknown, unknown>): void {
+  #processAt(node: RuntimeNode, record: Record<unknown, unknown>): void {
     const previous = this.#currentNode
     this.#currentNode = node
     try {
@@ -369,13 +398,17 @@ export class StreamTask implements InternalStoreContext {
           })
           if (response === 'fail') {
             throw new FailedProcessing(
-              new StreamsError('PROCESSING', `Exception caught in process. taskId=${this.taskId}, processor=${node.name}, topic=${this.#ctxTopic}, partition=${this.#ctxPartition}, offset=${this.#ctxOffset}: ${(error as Error)?.message ?? String(error)}`, {
-                cause: error,
-                taskId: this.taskId,
-                topic: this.#ctxTopic,
-                partition: this.#ctxPartition,
-                offset: String(this.#ctxOffset)
-              })
+              new StreamsError(
+                'PROCESSING',
+                `Exception caught in process. taskId=${this.taskId}, processor=${node.name}, topic=${this.#ctxTopic}, partition=${this.#ctxPartition}, offset=${this.#ctxOffset}: ${(error as Error)?.message ?? String(error)}`,
+                {
+                  cause: error,
+                  taskId: this.taskId,
+                  topic: this.#ctxTopic,
+                  partition: this.#ctxPartition,
+                  offset: String(this.#ctxOffset)
+                }
+              )
             )
           }
           this.droppedRecords.total++
@@ -390,19 +423,29 @@ export class StreamTask implements InternalStoreContext {
     }
   }
 
-  #send (node: RuntimeNode, record: Record<unknown, unknown>): void {
+  #send(node: RuntimeNode, record: Record<unknown, unknown>): void {
     const topic = node.sinkTopic as string
     if (record.timestamp < 0) {
-      throw new StreamsError('PROCESSING', `Invalid (negative) timestamp of ${record.timestamp} for output record <${String(record.key)}:${String(record.value)}>.`, { topic })
+      throw new StreamsError(
+        'PROCESSING',
+        `Invalid (negative) timestamp of ${record.timestamp} for output record <${String(record.key)}:${String(record.value)}>.`,
+        { topic }
+      )
     }
-    const keyBytes = node.keySerializer === undefined ? (record.key as Buffer | null) : node.keySerializer.serialize(topic, record.key, record.headers)
-    const valueBytes = node.valueSerializer === undefined ? (record.value as Buffer | null) : node.valueSerializer.serialize(topic, record.value, record.headers)
+    const keyBytes =
+      node.keySerializer === undefined
+        ? (record.key as Buffer | null)
+        : node.keySerializer.serialize(topic, record.key, record.headers)
+    const valueBytes =
+      node.valueSerializer === undefined
+        ? (record.value as Buffer | null)
+        : node.valueSerializer.serialize(topic, record.value, record.headers)
     let partition: number | undefined
     if (node.partitioner !== undefined) partition = node.partitioner(topic, record.key, record.value, -1)
     this.#options.collector.send(topic, keyBytes, valueBytes, record.headers, record.timestamp, partition)
   }
 
-  #forward (record: Record<unknown, unknown>, childName: string | undefined): void {
+  #forward(record: Record<unknown, unknown>, childName: string | undefined): void {
     const node = this.#currentNode
     if (node === null) throw new StreamsError('ILLEGAL_STATE', 'forward() called outside of processing')
     const savedTs = this.#ctxTimestamp
@@ -414,7 +457,12 @@ export class StreamTask implements InternalStoreContext {
         for (const child of node.children) this.#processAt(child, record)
       } else {
         const child = node.childByName.get(childName)
-        if (child === undefined) throw new StreamsError('ILLEGAL_STATE', `Unknown downstream node: ${childName} either does not exist or is not connected to this processor.`)
+        if (child === undefined) {
+          throw new StreamsError(
+            'ILLEGAL_STATE',
+            `Unknown downstream node: ${childName} either does not exist or is not connected to this processor.`
+          )
+        }
         this.#processAt(child, record)
       }
     } finally {
@@ -425,15 +473,15 @@ export class StreamTask implements InternalStoreContext {
 
   // ---- punctuation and commit ----------------------------------------------------------------------------
 
-  maybePunctuateStreamTime (): boolean {
+  maybePunctuateStreamTime(): boolean {
     return this.#punctuate('STREAM_TIME', this.#streamTime)
   }
 
-  maybePunctuateSystemTime (): boolean {
+  maybePunctuateSystemTime(): boolean {
     return this.#punctuate('WALL_CLOCK_TIME', this.#options.wallClock())
   }
 
-  #punctuate (type: PunctuationType, now: number): boolean {
+  #punctuate(type: PunctuationType, now: number): boolean {
     if (now < 0) return false
     let fired = false
     for (const s of this.#schedules) {
@@ -458,16 +506,16 @@ export class StreamTask implements InternalStoreContext {
   }
 
   /** Flushes every store (caches forward their dirty entries downstream) in registration order. */
-  flush (): void {
+  flush(): void {
     for (const { store } of this.#registered) store.flush()
     this.#commitRequested = false
   }
 
-  get commitRequested (): boolean {
+  get commitRequested(): boolean {
     return this.#commitRequested
   }
 
-  close (): void {
+  close(): void {
     let first: unknown
     for (const node of this.#nodes.values()) {
       try {
@@ -488,46 +536,65 @@ export class StreamTask implements InternalStoreContext {
 
   // ---- the processor context -----------------------------------------------------------------------------
 
-  #makeProcessorContext (): ProcessorContext<unknown, unknown> {
+  #makeProcessorContext(): ProcessorContext<unknown, unknown> {
     const task = this
     const context: ProcessorContext<unknown, unknown> & { [TASK]: StreamTask } = {
       [TASK]: task,
       applicationId: this.applicationId,
       taskId: this.taskId,
       forward: (record, childName) => task.#forward(record as Record<unknown, unknown>, childName),
-      getStateStore<S extends StateStore> (name: string): S {
+      getStateStore<S extends StateStore>(name: string): S {
         const node = task.#currentNode
         const store = task.#stores.get(name)
         if (store === undefined || (node !== null && !node.stores.includes(name))) {
-          throw new StreamsError('STORE_NOT_FOUND', `Processor ${node?.name ?? '?'} has no access to StateStore ${name} as the store is not connected to the processor.`, { storeName: name })
+          throw new StreamsError(
+            'STORE_NOT_FOUND',
+            `Processor ${node?.name ?? '?'} has no access to StateStore ${name} as the store is not connected to the processor.`,
+            { storeName: name }
+          )
         }
         return store as S
       },
       schedule: (intervalMs, type, callback): Cancellable => {
-        if (intervalMs < 1) throw new StreamsError('ILLEGAL_STATE', 'The minimum supported scheduling interval is 1 millisecond.')
+        if (intervalMs < 1) {
+          throw new StreamsError('ILLEGAL_STATE', 'The minimum supported scheduling interval is 1 millisecond.')
+        }
         const node = task.#currentNode
         if (node === null) throw new StreamsError('ILLEGAL_STATE', 'schedule() must be called from a processor')
-        const s: Scheduled = { node, interval: intervalMs, type, callback, next: type === 'STREAM_TIME' ? -1 : task.#options.wallClock() + intervalMs, cancelled: false }
+        const s: Scheduled = {
+          node,
+          interval: intervalMs,
+          type,
+          callback,
+          next: type === 'STREAM_TIME' ? -1 : task.#options.wallClock() + intervalMs,
+          cancelled: false
+        }
         task.#schedules.push(s)
-        return { cancel: () => { s.cancelled = true } }
+        return {
+          cancel: () => {
+            s.cancelled = true
+          }
+        }
       },
       recordMetadata: (): RecordMetadata | null =>
         task.#inPunctuation ? null : { topic: task.#ctxTopic, partition: task.#ctxPartition, offset: task.#ctxOffset },
       currentStreamTimeMs: () => task.#streamTime,
       currentSystemTimeMs: () => task.#options.wallClock(),
-      commit: () => { task.#commitRequested = true }
+      commit: () => {
+        task.#commitRequested = true
+      }
     }
     return context
   }
 
   /** The node whose processor is running now (captured by processors that forward later, from cache flushes). */
-  currentNodeName (): string {
+  currentNodeName(): string {
     if (this.#currentNode === null) throw new StreamsError('ILLEGAL_STATE', 'no current node')
     return this.#currentNode.name
   }
 
   /** Forwards `record` to the children of `nodeName`, as if that node's processor had forwarded it. */
-  forwardFrom (nodeName: string, record: Record<unknown, unknown>): void {
+  forwardFrom(nodeName: string, record: Record<unknown, unknown>): void {
     const node = this.#nodes.get(nodeName)
     if (node === undefined) throw new StreamsError('ILLEGAL_STATE', `unknown node ${nodeName}`)
     const previous = this.#currentNode
@@ -540,7 +607,7 @@ export class StreamTask implements InternalStoreContext {
   }
 
   /** Dropped-records counter for processors (null keys, late records, handler 'continue'). */
-  recordDropped (): void {
+  recordDropped(): void {
     this.droppedRecords.total++
   }
 }
@@ -548,7 +615,7 @@ export class StreamTask implements InternalStoreContext {
 /** Wraps a processing error that the handler decided to fail on, so outer nodes do not handle it again. */
 export class FailedProcessing extends Error {
   readonly error: StreamsError
-  constructor (error: StreamsError) {
+  constructor(error: StreamsError) {
     super(error.message, { cause: error })
     this.error = error
   }
@@ -557,12 +624,16 @@ export class FailedProcessing extends Error {
 const TASK = Symbol('kstreams.task')
 
 /** A deserializer that needs a schema from the registry first (see SchemaNotCachedError): retry after `fetch()`. */
-export function isSchemaFetch (error: unknown): error is StreamsError & { fetch: () => Promise<void> } {
-  return error instanceof StreamsError && error.code === 'SCHEMA_NOT_CACHED' && typeof (error as { fetch?: unknown }).fetch === 'function'
+export function isSchemaFetch(error: unknown): error is StreamsError & { fetch: () => Promise<void> } {
+  return (
+    error instanceof StreamsError &&
+    error.code === 'SCHEMA_NOT_CACHED' &&
+    typeof (error as { fetch?: unknown }).fetch === 'function'
+  )
 }
 
 /** How built-in processors reach task internals that Kafka Streams keeps out of the public context. */
-export function taskOf (context: ProcessorContext<unknown, unknown>): StreamTask {
+export function taskOf(context: ProcessorContext<unknown, unknown>): StreamTask {
   const task = (context as unknown as { [TASK]?: StreamTask })[TASK]
   if (task === undefined) throw new StreamsError('ILLEGAL_STATE', 'not a task processor context')
   return task

@@ -15,7 +15,7 @@ export interface StreamsMetadata {
   /** Stores of which this instance holds the active part of some partitions. */
   readonly stateStoreNames: readonly string[]
   /** Source partitions of the instance's tasks (internal topics with their `<application.id>-` prefix). */
-  readonly topicPartitions: ReadonlyArray<{ readonly topic: string, readonly partition: number }>
+  readonly topicPartitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>
   readonly tasks: readonly string[]
 }
 
@@ -41,11 +41,19 @@ export class InstanceDirectory {
   #stopped = false
   #advertised = false
 
-  static topicFor (applicationId: string): string {
+  static topicFor(applicationId: string): string {
     return `${applicationId}-kstreams-metadata`
   }
 
-  constructor (topic: string, processId: string, host: string, plan: TopicPlan, producer: ProducerClient, consumer: ConsumerClient, warn: (message: string) => void) {
+  constructor(
+    topic: string,
+    processId: string,
+    host: string,
+    plan: TopicPlan,
+    producer: ProducerClient,
+    consumer: ConsumerClient,
+    warn: (message: string) => void
+  ) {
     this.#topic = topic
     this.#processId = processId
     this.#host = host
@@ -55,12 +63,12 @@ export class InstanceDirectory {
     this.#warn = warn
   }
 
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     await this.#consumer.assign([{ topic: this.#topic, partition: 0, offset: OFFSET_BEGINNING }])
     this.#loop = this.#read()
   }
 
-  async #read (): Promise<void> {
+  async #read(): Promise<void> {
     while (!this.#stopped) {
       let records
       try {
@@ -79,7 +87,9 @@ export class InstanceDirectory {
         }
         try {
           const ad = JSON.parse(r.value.toString('utf8')) as Advertisement
-          if (typeof ad.host === 'string' && Array.isArray(ad.tasks) && typeof ad.at === 'number') this.#entries.set(id, ad)
+          if (typeof ad.host === 'string' && Array.isArray(ad.tasks) && typeof ad.at === 'number') {
+            this.#entries.set(id, ad)
+          }
         } catch {
           this.#warn(`ignoring a malformed entry in ${this.#topic} at offset ${r.offset}`)
         }
@@ -88,7 +98,7 @@ export class InstanceDirectory {
   }
 
   /** Publishes this instance's tasks (after each rebalance step). */
-  advertise (tasks: readonly string[]): void {
+  advertise(tasks: readonly string[]): void {
     // The consumer's last revocation comes after close() has tombstoned the entry.
     if (this.#stopped) return
     const ad: Advertisement = { host: this.#host, tasks: [...tasks], at: Date.now() }
@@ -98,11 +108,14 @@ export class InstanceDirectory {
     this.#advertised = true
   }
 
-  #write (value: Buffer | null): void {
+  #write(value: Buffer | null): void {
     try {
-      const queued = this.#producer.produce({ topic: this.#topic, partition: 0, key: Buffer.from(this.#processId), value }, (error) => {
-        if (error !== null) this.#warn(`advertising this instance on ${this.#topic} failed: ${error.message}`)
-      })
+      const queued = this.#producer.produce(
+        { topic: this.#topic, partition: 0, key: Buffer.from(this.#processId), value },
+        (error) => {
+          if (error !== null) this.#warn(`advertising this instance on ${this.#topic} failed: ${error.message}`)
+        }
+      )
       if (!queued) this.#warn(`advertising this instance on ${this.#topic} failed: producer queue full`)
     } catch (error) {
       this.#warn(`advertising this instance on ${this.#topic} failed: ${(error as Error).message}`)
@@ -110,8 +123,8 @@ export class InstanceDirectory {
   }
 
   /** Task id → owner's process id, newest claim first. */
-  #owners (ownTasks: readonly string[]): Map<string, string> {
-    const owners = new Map<string, { id: string, at: number }>()
+  #owners(ownTasks: readonly string[]): Map<string, string> {
+    const owners = new Map<string, { id: string; at: number }>()
     for (const [id, ad] of this.#entries) {
       if (id === this.#processId) continue
       for (const t of ad.tasks) {
@@ -127,21 +140,23 @@ export class InstanceDirectory {
   }
 
   /** The owner of a task this instance does not run, as far as the advertisements tell. */
-  ownerOf (taskId: string): { processId: string, host: string } | undefined {
+  ownerOf(taskId: string): { processId: string; host: string } | undefined {
     const id = this.#owners([]).get(taskId)
     if (id === undefined || id === this.#processId) return undefined
     const ad = this.#entries.get(id)
     return ad === undefined ? undefined : { processId: id, host: ad.host }
   }
 
-  allMetadata (ownTasks: readonly string[]): StreamsMetadata[] {
+  allMetadata(ownTasks: readonly string[]): StreamsMetadata[] {
     const byInstance = new Map<string, string[]>()
     for (const [task, id] of this.#owners(ownTasks)) {
       let list = byInstance.get(id)
       if (list === undefined) byInstance.set(id, (list = []))
       list.push(task)
     }
-    const out: StreamsMetadata[] = [InstanceDirectory.describe(this.#processId, this.#host, byInstance.get(this.#processId) ?? [], this.#plan)]
+    const out: StreamsMetadata[] = [
+      InstanceDirectory.describe(this.#processId, this.#host, byInstance.get(this.#processId) ?? [], this.#plan)
+    ]
     for (const [id, tasks] of byInstance) {
       if (id === this.#processId) continue
       out.push(InstanceDirectory.describe(id, this.#entries.get(id)?.host, tasks, this.#plan))
@@ -149,9 +164,14 @@ export class InstanceDirectory {
     return out
   }
 
-  static describe (processId: string, host: string | undefined, tasks: readonly string[], plan: TopicPlan): StreamsMetadata {
+  static describe(
+    processId: string,
+    host: string | undefined,
+    tasks: readonly string[],
+    plan: TopicPlan
+  ): StreamsMetadata {
     const stores = new Set<string>()
-    const partitions: Array<{ topic: string, partition: number }> = []
+    const partitions: Array<{ topic: string; partition: number }> = []
     const sorted = [...tasks].sort()
     for (const task of sorted) {
       const [sub, partition] = task.split('_').map(Number) as [number, number]
@@ -164,7 +184,7 @@ export class InstanceDirectory {
   }
 
   /** Stops reading and tombstones this instance's entry, so the others forget it at once. */
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#stopped = true
     if (this.#advertised) {
       this.#write(null)

@@ -1,7 +1,7 @@
 // Kafka's default partitioner hash (murmur2, seed 0x9747b28c), so a key's partition can be computed locally, e.g.
 // to route an interactive query to the instance that owns the key.
 
-export function murmur2 (data: Uint8Array): number {
+export function murmur2(data: Uint8Array): number {
   const length = data.length
   const m = 0x5bd1e995
   const r = 24
@@ -9,7 +9,11 @@ export function murmur2 (data: Uint8Array): number {
   const length4 = length >> 2
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4
-    let k = ((data[i4] as number) & 0xff) + (((data[i4 + 1] as number) & 0xff) << 8) + (((data[i4 + 2] as number) & 0xff) << 16) + (((data[i4 + 3] as number) & 0xff) << 24)
+    let k =
+      ((data[i4] as number) & 0xff) +
+      (((data[i4 + 1] as number) & 0xff) << 8) +
+      (((data[i4 + 2] as number) & 0xff) << 16) +
+      (((data[i4 + 3] as number) & 0xff) << 24)
     k = Math.imul(k, m)
     k ^= k >>> r
     k = Math.imul(k, m)
@@ -31,6 +35,6 @@ export function murmur2 (data: Uint8Array): number {
 }
 
 /** The partition Kafka's default partitioner picks for a non-null key. */
-export function partitionForKey (keyBytes: Uint8Array, numPartitions: number): number {
+export function partitionForKey(keyBytes: Uint8Array, numPartitions: number): number {
   return (murmur2(keyBytes) & 0x7fffffff) % numPartitions
 }

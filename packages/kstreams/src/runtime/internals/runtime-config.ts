@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StreamsError } from '../../errors.ts'
 import { logAndFailDeserialization, logAndFailProcessing } from '../../processor/errors.ts'
-import type { DeserializationExceptionHandler, ProcessingExceptionHandler } from '../../processor/internals/error-handlers.ts'
+import type {
+  DeserializationExceptionHandler,
+  ProcessingExceptionHandler
+} from '../../processor/internals/error-handlers.ts'
 import type { Serde } from '../../serdes/serde.ts'
 import type { ClientProperties } from '../../internals/client/kafka-client.ts'
 import { cacheMaxBytes, handlerOption, optionalSerde } from '../streams-config.ts'
@@ -37,27 +40,44 @@ export interface RuntimeConfig {
 }
 
 const STREAMS_KEYS = new Set([
-  'application.id', 'bootstrap.servers', 'processing.guarantee', 'commit.interval.ms', 'cache.max.bytes.buffering',
-  'statestore.cache.max.bytes', 'state.dir', 'replication.factor', 'num.standby.replicas', 'application.server',
-  'poll.ms', 'max.poll.records', 'default.key.serde', 'default.value.serde', 'default.deserialization.exception.handler',
-  'deserialization.exception.handler', 'processing.exception.handler', 'num.stream.threads', 'topology.optimization'
+  'application.id',
+  'bootstrap.servers',
+  'processing.guarantee',
+  'commit.interval.ms',
+  'cache.max.bytes.buffering',
+  'statestore.cache.max.bytes',
+  'state.dir',
+  'replication.factor',
+  'num.standby.replicas',
+  'application.server',
+  'poll.ms',
+  'max.poll.records',
+  'default.key.serde',
+  'default.value.serde',
+  'default.deserialization.exception.handler',
+  'deserialization.exception.handler',
+  'processing.exception.handler',
+  'num.stream.threads',
+  'topology.optimization'
 ])
 
-function invalid (setting: string, message: string): StreamsError {
+function invalid(setting: string, message: string): StreamsError {
   return new StreamsError('CONFIG_INVALID', `${setting}: ${message}`, { setting })
 }
 
-function str (config: StreamsConfig, key: string, fallback?: string): string {
+function str(config: StreamsConfig, key: string, fallback?: string): string {
   const v = config[key]
   if (v === undefined) {
     if (fallback === undefined) throw invalid(key, 'is required')
     return fallback
   }
-  if (typeof v !== 'string' || v.trim() === '') throw invalid(key, `expected a non-empty string, got ${JSON.stringify(v)}`)
+  if (typeof v !== 'string' || v.trim() === '') {
+    throw invalid(key, `expected a non-empty string, got ${JSON.stringify(v)}`)
+  }
   return v.trim()
 }
 
-function int (config: StreamsConfig, key: string, fallback: number, min: number): number {
+function int(config: StreamsConfig, key: string, fallback: number, min: number): number {
   const v = config[key]
   if (v === undefined) return fallback
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN
@@ -65,10 +85,17 @@ function int (config: StreamsConfig, key: string, fallback: number, min: number)
   return n
 }
 
-export function parseRuntimeConfig (config: StreamsConfig): RuntimeConfig {
-  if (config === null || typeof config !== 'object') throw new StreamsError('CONFIG_INVALID', 'config must be an object of Kafka Streams properties')
+export function parseRuntimeConfig(config: StreamsConfig): RuntimeConfig {
+  if (config === null || typeof config !== 'object') {
+    throw new StreamsError('CONFIG_INVALID', 'config must be an object of Kafka Streams properties')
+  }
   const applicationId = str(config, 'application.id')
-  if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) throw invalid('application.id', `may contain only letters, digits, '.', '_' and '-', got ${JSON.stringify(applicationId)}`)
+  if (!/^[a-zA-Z0-9._-]+$/.test(applicationId)) {
+    throw invalid(
+      'application.id',
+      `may contain only letters, digits, '.', '_' and '-', got ${JSON.stringify(applicationId)}`
+    )
+  }
   const bootstrapServers = str(config, 'bootstrap.servers')
   const guarantee = str(config, 'processing.guarantee', 'at_least_once')
   if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
@@ -76,12 +103,24 @@ export function parseRuntimeConfig (config: StreamsConfig): RuntimeConfig {
   }
   const eos = guarantee === 'exactly_once_v2'
   const numStandbyReplicas = int(config, 'num.standby.replicas', 0, 0)
-  if (numStandbyReplicas !== 0) throw invalid('num.standby.replicas', 'standby replicas are not supported yet; use 0 (state is restored from changelogs)')
+  if (numStandbyReplicas !== 0) {
+    throw invalid(
+      'num.standby.replicas',
+      'standby replicas are not supported yet; use 0 (state is restored from changelogs)'
+    )
+  }
   const threads = int(config, 'num.stream.threads', 1, 1)
-  if (threads !== 1) throw invalid('num.stream.threads', 'one stream thread per instance (Node is single-threaded); run more instances to scale out')
+  if (threads !== 1) {
+    throw invalid(
+      'num.stream.threads',
+      'one stream thread per instance (Node is single-threaded); run more instances to scale out'
+    )
+  }
   // topology.optimization takes effect in StreamsBuilder.build(config), before the topology reaches KafkaStreams.
   const applicationServer = config['application.server'] === undefined ? undefined : str(config, 'application.server')
-  if (applicationServer !== undefined && !/^[^:\s]+:\d{1,5}$/.test(applicationServer)) throw invalid('application.server', `expected host:port, got ${JSON.stringify(applicationServer)}`)
+  if (applicationServer !== undefined && !/^[^:\s]+:\d{1,5}$/.test(applicationServer)) {
+    throw invalid('application.server', `expected host:port, got ${JSON.stringify(applicationServer)}`)
+  }
 
   const common: Record<string, string | number | boolean> = {}
   const consumer: Record<string, string | number | boolean> = {}
@@ -112,7 +151,11 @@ export function parseRuntimeConfig (config: StreamsConfig): RuntimeConfig {
     maxPollRecords: int(config, 'max.poll.records', 1000, 1),
     defaultKeySerde: optionalSerde(config, 'default.key.serde'),
     defaultValueSerde: optionalSerde(config, 'default.value.serde'),
-    deserializationExceptionHandler: handlerOption(config, 'deserialization.exception.handler', handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)),
+    deserializationExceptionHandler: handlerOption(
+      config,
+      'deserialization.exception.handler',
+      handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)
+    ),
     processingExceptionHandler: handlerOption(config, 'processing.exception.handler', logAndFailProcessing),
     common,
     consumer,

@@ -49,13 +49,13 @@ export interface PartitionLag {
 }
 
 export interface ThreadHooks {
-  onRebalanceStart (): void
-  onRunning (): void
+  onRebalanceStart(): void
+  onRunning(): void
   /** Called after every assignment change with the task ids now owned (for instance discovery). */
-  onTasksChanged (taskIds: readonly string[]): void
-  log (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
+  onTasksChanged(taskIds: readonly string[]): void
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
   /** A consumer with manual assignment, for reading changelogs during restoration. */
-  createRestoreConsumer (): Promise<ConsumerClient>
+  createRestoreConsumer(): Promise<ConsumerClient>
 }
 
 interface PendingSend {
@@ -95,7 +95,7 @@ interface RestoreEntry {
   done: boolean
 }
 
-type RestoreBatch = Array<{ key: Buffer, value: Buffer | null, timestamp: number }>
+type RestoreBatch = Array<{ key: Buffer; value: Buffer | null; timestamp: number }>
 
 const LAG_REFRESH_MS = 1000
 const RESTORE_TIMEOUT_MS = 300_000
@@ -104,8 +104,8 @@ const OFFSET_END = -1
 const noop = (): void => {}
 
 /** A client error the client recovers from (librdkafka flags the ones it cannot recover from as fatal). */
-function transient (error: unknown): boolean {
-  const e = error as { kafkaCode?: unknown, fatal?: unknown }
+function transient(error: unknown): boolean {
+  const e = error as { kafkaCode?: unknown; fatal?: unknown }
   return typeof e?.kafkaCode === 'number' && e.fatal !== true
 }
 
@@ -159,7 +159,14 @@ export class StreamThread {
   #epoch = 0
   #onDelivery: DeliveryCallback
 
-  constructor (config: RuntimeConfig, builder: InternalTopologyBuilder, plan: TopicPlan, consumer: ConsumerClient, producer: ProducerClient, hooks: ThreadHooks) {
+  constructor(
+    config: RuntimeConfig,
+    builder: InternalTopologyBuilder,
+    plan: TopicPlan,
+    consumer: ConsumerClient,
+    producer: ProducerClient,
+    hooks: ThreadHooks
+  ) {
     this.#config = config
     this.#builder = builder
     this.#plan = plan
@@ -167,13 +174,15 @@ export class StreamThread {
     this.#producer = producer
     this.#hooks = hooks
     this.#eos = config.processingGuarantee === 'exactly_once_v2'
-    this.#changelogTopics = new Set(plan.internalTopics.filter((t) => t.topic.endsWith('-changelog')).map((t) => t.topic))
+    this.#changelogTopics = new Set(
+      plan.internalTopics.filter((t) => t.topic.endsWith('-changelog')).map((t) => t.topic)
+    )
     this.#onDelivery = this.#deliveryCallback()
     const reset = String(config.consumer['auto.offset.reset'] ?? config.common['auto.offset.reset'] ?? 'earliest')
     this.#resetOffset = reset === 'latest' || reset === 'largest' || reset === 'end' ? OFFSET_END : OFFSET_BEGINNING
   }
 
-  #deliveryCallback (): DeliveryCallback {
+  #deliveryCallback(): DeliveryCallback {
     const epoch = this.#epoch
     return (error, report) => {
       if (epoch !== this.#epoch) return
@@ -190,7 +199,7 @@ export class StreamThread {
   }
 
   /** Runs `fn` when no other batch, rebalance step, commit or shutdown is running. */
-  #exclusive<T> (fn: () => Promise<T>): Promise<T> {
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.#lock.then(fn)
     this.#lock = result.then(noop, noop)
     return result
@@ -198,17 +207,39 @@ export class StreamThread {
 
   // ---- sending -------------------------------------------------------------------------------------------
 
-  #send (topic: string, partition: number | undefined, k: Buffer | null, v: Buffer | null, headers: Headers, timestamp: number): void {
-    if (this.#overflow.length > 0 || !this.#producer.produce({ topic, partition, key: k, value: v, headers, timestamp }, this.#onDelivery)) {
+  #send(
+    topic: string,
+    partition: number | undefined,
+    k: Buffer | null,
+    v: Buffer | null,
+    headers: Headers,
+    timestamp: number
+  ): void {
+    if (
+      this.#overflow.length > 0 ||
+      !this.#producer.produce({ topic, partition, key: k, value: v, headers, timestamp }, this.#onDelivery)
+    ) {
       // The client's queue is full: keep order by queueing everything behind the first refused record.
       this.#overflow.push({ topic, partition, key: k, value: v, headers, timestamp })
     }
   }
 
-  async #drainOverflow (): Promise<void> {
+  async #drainOverflow(): Promise<void> {
     while (this.#overflow.length > 0) {
       const r = this.#overflow[0] as PendingSend
-      if (this.#producer.produce({ topic: r.topic, partition: r.partition, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }, this.#onDelivery)) {
+      if (
+        this.#producer.produce(
+          {
+            topic: r.topic,
+            partition: r.partition,
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+            timestamp: r.timestamp
+          },
+          this.#onDelivery
+        )
+      ) {
         this.#overflow.shift()
       } else {
         await this.#producer.flush(30_000)
@@ -216,7 +247,7 @@ export class StreamThread {
     }
   }
 
-  #checkSendError (): void {
+  #checkSendError(): void {
     if (this.#sendError !== null) {
       const error = this.#sendError
       throw new StreamsError('KAFKA_CLIENT', `a record could not be written: ${error.message}`, { cause: error })
@@ -225,15 +256,15 @@ export class StreamThread {
 
   // ---- tasks ---------------------------------------------------------------------------------------------
 
-  #taskDir (taskId: string): string {
+  #taskDir(taskId: string): string {
     return join(this.#config.stateDir, this.#config.applicationId, taskId)
   }
 
-  #checkpointFile (taskId: string): string {
+  #checkpointFile(taskId: string): string {
     return join(this.#taskDir(taskId), '.checkpoint')
   }
 
-  #createTask (subtopology: number, partition: number): StreamTask {
+  #createTask(subtopology: number, partition: number): StreamTask {
     const taskId = `${subtopology}_${partition}`
     const existing = this.tasks.get(taskId)
     if (existing !== undefined) return existing
@@ -268,7 +299,7 @@ export class StreamThread {
   }
 
   /** Reads each store's changelog partition from its checkpoint (or the start) to its end and replays it. */
-  async #restore (tasks: StreamTask[]): Promise<void> {
+  async #restore(tasks: StreamTask[]): Promise<void> {
     const work: RestoreWork[] = []
     for (const task of tasks) {
       let checkpoint: Record<string, number> = {}
@@ -305,20 +336,27 @@ export class StreamThread {
    * for partition", "leader not available"): those errors are retried until a deadline, as Kafka Streams waits for
    * new internal topics.
    */
-  async #watermarksWithRetry (consumer: ConsumerClient, topic: string, partition: number): Promise<{ low: number, high: number }> {
+  async #watermarksWithRetry(
+    consumer: ConsumerClient,
+    topic: string,
+    partition: number
+  ): Promise<{ low: number; high: number }> {
     const deadline = Date.now() + 60_000
     for (let attempt = 0; ; attempt++) {
       try {
         return await consumer.watermarks({ topic, partition })
       } catch (error) {
         if (!transient(error) || Date.now() > deadline) throw error
-        this.#hooks.log('info', `end offsets of ${topic}-${partition} not available yet, retrying: ${(error as Error).message}`)
+        this.#hooks.log(
+          'info',
+          `end offsets of ${topic}-${partition} not available yet, retrying: ${(error as Error).message}`
+        )
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)))
       }
     }
   }
 
-  async #restoreAll (consumer: ConsumerClient, work: RestoreWork[]): Promise<void> {
+  async #restoreAll(consumer: ConsumerClient, work: RestoreWork[]): Promise<void> {
     // The end offsets are asked before anything is assigned: a request queued behind a fetch waiting for data on an
     // idle partition would wait for that fetch (fetch.wait.max.ms, 500 ms each).
     const ends = await Promise.all(work.map((w) => this.#watermarksWithRetry(consumer, w.topic, w.task.partition)))
@@ -335,7 +373,7 @@ export class StreamThread {
     }
     if (pending.length === 0) return
     this.metrics.restoring = pending.length
-    await consumer.assign(pending.map((p) => ({ ...p, offset: (active.get(p.topic)?.[p.partition]?.w.from ?? 0) })))
+    await consumer.assign(pending.map((p) => ({ ...p, offset: active.get(p.topic)?.[p.partition]?.w.from ?? 0 })))
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
     let remaining = pending
     const batches = new Map<RestoreEntry, RestoreBatch>()
@@ -355,7 +393,11 @@ export class StreamThread {
       if (remaining.length === 0) return
       if (Date.now() > deadline) {
         const p = remaining[0] as TopicPartition
-        throw new StreamsError('TIMEOUT', `restoring ${p.topic} partition ${p.partition} did not reach its end offset within ${RESTORE_TIMEOUT_MS} ms`, { topic: p.topic, partition: p.partition })
+        throw new StreamsError(
+          'TIMEOUT',
+          `restoring ${p.topic} partition ${p.partition} did not reach its end offset within ${RESTORE_TIMEOUT_MS} ms`,
+          { topic: p.topic, partition: p.partition }
+        )
       }
       const records = await consumer.consume(5000, 100)
       batches.clear()
@@ -375,7 +417,7 @@ export class StreamThread {
     }
   }
 
-  #writeCheckpoints (tasks: Iterable<StreamTask>): void {
+  #writeCheckpoints(tasks: Iterable<StreamTask>): void {
     for (const task of tasks) {
       const offsets: Record<string, number> = {}
       for (const { store } of task.registeredStores()) {
@@ -388,14 +430,16 @@ export class StreamThread {
     }
   }
 
-  #ownedPartitions (): TopicPartition[] {
+  #ownedPartitions(): TopicPartition[] {
     const out: TopicPartition[] = []
-    for (const [topic, list] of this.#owned) for (const p of list) if (p !== undefined) out.push({ topic, partition: p.partition })
+    for (const [topic, list] of this.#owned) {
+      for (const p of list) if (p !== undefined) out.push({ topic, partition: p.partition })
+    }
     return out
   }
 
   /** Creates (and restores) the tasks of `partitions`, then learns where each partition's processing resumes. */
-  async #adopt (partitions: readonly TopicPartition[]): Promise<void> {
+  async #adopt(partitions: readonly TopicPartition[]): Promise<void> {
     const created: StreamTask[] = []
     const adopted: TopicPartition[] = []
     for (const p of partitions) {
@@ -406,7 +450,13 @@ export class StreamThread {
       if (fresh) created.push(task)
       let list = this.#owned.get(p.topic)
       if (list === undefined) this.#owned.set(p.topic, (list = []))
-      list[p.partition] = { topic: p.topic, partition: p.partition, task, validFrom: Number.MAX_SAFE_INTEGER, start: -1 }
+      list[p.partition] = {
+        topic: p.topic,
+        partition: p.partition,
+        task,
+        validFrom: Number.MAX_SAFE_INTEGER,
+        start: -1
+      }
       adopted.push(p)
     }
     for (const task of created) this.restoringTasks.add(task.taskId)
@@ -427,17 +477,23 @@ export class StreamThread {
     for (const c of committed) {
       const owned = this.#owned.get(c.topic)?.[c.partition]
       if (owned !== undefined) owned.start = c.offset
-      await this.#consumer.seek({ topic: c.topic, partition: c.partition, offset: c.offset >= 0 ? c.offset : this.#resetOffset })
+      await this.#consumer.seek({
+        topic: c.topic,
+        partition: c.partition,
+        offset: c.offset >= 0 ? c.offset : this.#resetOffset
+      })
     }
     const validFrom = this.#consumeSeq + 1
     for (const p of adopted) {
       const owned = this.#owned.get(p.topic)?.[p.partition]
       if (owned !== undefined) owned.validFrom = validFrom
     }
-    this.#hooks.log('info', 'partitions adopted', { committed: committed.map((c) => `${c.topic}-${c.partition}@${c.offset}`).join(' ') })
+    this.#hooks.log('info', 'partitions adopted', {
+      committed: committed.map((c) => `${c.topic}-${c.partition}@${c.offset}`).join(' ')
+    })
   }
 
-  async #committed (partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  async #committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     // A crashed instance's open transaction keeps its offsets unstable until the broker aborts it.
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
     for (;;) {
@@ -450,7 +506,7 @@ export class StreamThread {
     }
   }
 
-  #closeTasks (tasks: Iterable<StreamTask>, clean: boolean): void {
+  #closeTasks(tasks: Iterable<StreamTask>, clean: boolean): void {
     for (const task of [...tasks]) {
       if (clean) this.#writeCheckpoints([task])
       try {
@@ -467,11 +523,11 @@ export class StreamThread {
     }
   }
 
-  #decorate (topic: string): string {
+  #decorate(topic: string): string {
     return this.#builder.internalTopics.has(topic) ? `${this.#config.applicationId}-${topic}` : topic
   }
 
-  async #onAssigned (partitions: readonly TopicPartition[]): Promise<void> {
+  async #onAssigned(partitions: readonly TopicPartition[]): Promise<void> {
     this.#consumer.pause(partitions)
     try {
       await this.#adopt(partitions)
@@ -483,7 +539,7 @@ export class StreamThread {
     if (this.#running) this.#hooks.onRunning()
   }
 
-  async #onRevoked (partitions: readonly TopicPartition[], lost: boolean): Promise<void> {
+  async #onRevoked(partitions: readonly TopicPartition[], lost: boolean): Promise<void> {
     this.#hooks.log('info', lost ? 'partitions lost' : 'partitions revoked', { partitions: partitions.length })
     const affected = new Set<StreamTask>()
     for (const p of partitions) {
@@ -498,7 +554,10 @@ export class StreamThread {
       } catch (error) {
         // The group moved on (or the producer failed): the work since the last commit will be redone by the next
         // owner, so the local state of these tasks is not trusted any more.
-        this.#hooks.log('warn', `commit on revocation failed; closing the tasks without checkpoint: ${(error as Error).message}`)
+        this.#hooks.log(
+          'warn',
+          `commit on revocation failed; closing the tasks without checkpoint: ${(error as Error).message}`
+        )
         clean = false
       }
     }
@@ -512,7 +571,7 @@ export class StreamThread {
     this.#hooks.onTasksChanged([...this.tasks.keys()])
   }
 
-  async #abortTransaction (): Promise<void> {
+  async #abortTransaction(): Promise<void> {
     this.#overflow = []
     this.#epoch++
     this.#onDelivery = this.#deliveryCallback()
@@ -527,12 +586,19 @@ export class StreamThread {
    * Exactly-once recovery from a failed send or commit: abort the transaction, throw away every task's state, restore
    * it from the changelogs and rewind the input to the committed offsets, so the aborted records are processed again.
    */
-  async #recover (error: unknown): Promise<void> {
-    this.#hooks.log('warn', `transaction failed, aborting and restoring state: ${(error as Error)?.message ?? String(error)}`)
+  async #recover(error: unknown): Promise<void> {
+    this.#hooks.log(
+      'warn',
+      `transaction failed, aborting and restoring state: ${(error as Error)?.message ?? String(error)}`
+    )
     try {
       await this.#abortTransaction()
     } catch (abortError) {
-      throw new StreamsError('KAFKA_CLIENT', `the transaction could not be aborted after a failure (${(error as Error)?.message}): ${(abortError as Error).message}`, { cause: abortError })
+      throw new StreamsError(
+        'KAFKA_CLIENT',
+        `the transaction could not be aborted after a failure (${(error as Error)?.message}): ${(abortError as Error).message}`,
+        { cause: abortError }
+      )
     }
     const partitions = this.#ownedPartitions()
     this.#closeTasks([...this.tasks.values()], false)
@@ -543,7 +609,7 @@ export class StreamThread {
 
   // ---- the loop ------------------------------------------------------------------------------------------
 
-  async run (): Promise<void> {
+  async run(): Promise<void> {
     this.#running = true
     if (this.#eos) await this.#producer.initTransactions()
     const guard = (step: Promise<void>): Promise<void> =>
@@ -585,13 +651,13 @@ export class StreamThread {
     if (this.#fatal !== null) throw this.#fatal
   }
 
-  stop (): void {
+  stop(): void {
     this.#running = false
   }
 
   #lastTransient = ''
   #lastTransientAt = 0
-  #warnTransient (error: Error): void {
+  #warnTransient(error: Error): void {
     const now = Date.now()
     if (error.message === this.#lastTransient && now - this.#lastTransientAt < 10_000) return
     this.#lastTransient = error.message
@@ -599,7 +665,7 @@ export class StreamThread {
     this.#hooks.log('warn', `${error.message} (retrying)`)
   }
 
-  async #iterate (records: readonly ConsumedRecord[], seq: number): Promise<void> {
+  async #iterate(records: readonly ConsumedRecord[], seq: number): Promise<void> {
     if (this.#fatal !== null || !this.#running) {
       // Not processed, not committed: the next owner (or the next start) reads them again.
       return
@@ -676,7 +742,7 @@ export class StreamThread {
     }
   }
 
-  #refreshLag (now: number): void {
+  #refreshLag(now: number): void {
     const seconds = (now - this.#lastLag) / 1000
     if (this.#lastLag > 0 && seconds > 0) this.processRate = (this.metrics.recordsProcessed - this.#rateBase) / seconds
     this.#rateBase = this.metrics.recordsProcessed
@@ -699,10 +765,12 @@ export class StreamThread {
     if (out.length < partitions.length) this.#lastLag = now - LAG_REFRESH_MS + 100
   }
 
-  #offsets (): TopicPartitionOffset[] {
+  #offsets(): TopicPartitionOffset[] {
     const out: TopicPartitionOffset[] = []
     for (const task of this.tasks.values()) {
-      for (const [topic, offset] of task.consumedOffsets) out.push({ topic, partition: task.partition, offset: offset + 1 })
+      for (const [topic, offset] of task.consumedOffsets) {
+        out.push({ topic, partition: task.partition, offset: offset + 1 })
+      }
     }
     return out
   }
@@ -711,7 +779,7 @@ export class StreamThread {
    * Flushes every task's stores (caches forward downstream), waits until everything is acknowledged, then commits
    * input offsets — in the same transaction under exactly-once, after the acknowledgements under at-least-once.
    */
-  async #commit (): Promise<void> {
+  async #commit(): Promise<void> {
     const started = Date.now()
     for (const task of this.tasks.values()) task.flush()
     await this.#drainOverflow()
@@ -737,7 +805,7 @@ export class StreamThread {
   }
 
   /** Commits, writes checkpoints and closes every task (clean shutdown); aborts instead when the commit fails. */
-  async shutdown (): Promise<void> {
+  async shutdown(): Promise<void> {
     this.#running = false
     await this.#exclusive(async () => {
       let clean = this.#fatal === null
@@ -760,7 +828,7 @@ export class StreamThread {
   }
 
   /** Aborts without committing (after a fatal error). */
-  async abort (): Promise<void> {
+  async abort(): Promise<void> {
     this.#running = false
     await this.#exclusive(async () => {
       try {

@@ -17,10 +17,17 @@ export interface TopicPlan {
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-export function planTopics (builder: InternalTopologyBuilder, applicationId: string, userTopicPartitions: ReadonlyMap<string, number | undefined>, replicationFactor: number): TopicPlan {
+export function planTopics(
+  builder: InternalTopologyBuilder,
+  applicationId: string,
+  userTopicPartitions: ReadonlyMap<string, number | undefined>,
+  replicationFactor: number
+): TopicPlan {
   const decorate = (t: string): string => (builder.internalTopics.has(t) ? `${applicationId}-${t}` : t)
   const repartitionCounts = new Map<string, number>()
-  for (const [name, spec] of builder.internalTopics) if (spec.partitions !== undefined) repartitionCounts.set(name, spec.partitions)
+  for (const [name, spec] of builder.internalTopics) {
+    if (spec.partitions !== undefined) repartitionCounts.set(name, spec.partitions)
+  }
   const subtopologies = builder.subtopologies()
   const tasksPerSubtopology = new Map<number, number>()
   const subtopologyOfTopic = new Map<string, number>()
@@ -38,7 +45,9 @@ export function planTopics (builder: InternalTopologyBuilder, applicationId: str
       subtopologyOfTopic.set(decorate(t), sub.id)
     }
     for (const t of sub.repartitionSourceTopics) subtopologyOfTopic.set(decorate(t), sub.id)
-    if (n === 0 && missing.length === 0) throw new StreamsError('TOPOLOGY_INVALID', `cannot tell the partition count of sub-topology ${sub.id}`)
+    if (n === 0 && missing.length === 0) {
+      throw new StreamsError('TOPOLOGY_INVALID', `cannot tell the partition count of sub-topology ${sub.id}`)
+    }
     tasksPerSubtopology.set(sub.id, n)
     for (const sink of sub.sinkTopics) {
       if (builder.internalTopics.has(sink) && !repartitionCounts.has(sink)) repartitionCounts.set(sink, n)
@@ -46,18 +55,38 @@ export function planTopics (builder: InternalTopologyBuilder, applicationId: str
     for (const store of sub.stores) {
       const factory = builder.stateFactories.get(store)
       if (factory === undefined || !factory.builder.loggingEnabled) continue
-      const windowed = factory.builder.kind === 'window' || factory.builder.kind === 'timestampedWindow' || factory.builder.kind === 'session'
+      const windowed =
+        factory.builder.kind === 'window' ||
+        factory.builder.kind === 'timestampedWindow' ||
+        factory.builder.kind === 'session'
       const configs: Record<string, string> = windowed
-        ? { 'cleanup.policy': 'compact,delete', 'retention.ms': String((factory.builder.retentionPeriod ?? 0) + DAY_MS) }
+        ? {
+            'cleanup.policy': 'compact,delete',
+            'retention.ms': String((factory.builder.retentionPeriod ?? 0) + DAY_MS)
+          }
         : { 'cleanup.policy': 'compact' }
-      internalTopics.push({ topic: `${applicationId}-${store}-changelog`, partitions: n, replicationFactor, configs: { ...configs, ...factory.builder.logConfig } })
+      internalTopics.push({
+        topic: `${applicationId}-${store}-changelog`,
+        partitions: n,
+        replicationFactor,
+        configs: { ...configs, ...factory.builder.logConfig }
+      })
     }
   }
   if (missing.length > 0) {
-    throw new StreamsError('SOURCE_TOPIC_MISSING', `source topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} before starting the application`, { topic: missing[0] })
+    throw new StreamsError(
+      'SOURCE_TOPIC_MISSING',
+      `source topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} before starting the application`,
+      { topic: missing[0] }
+    )
   }
   for (const [name, spec] of builder.internalTopics) {
-    internalTopics.push({ topic: decorate(name), partitions: repartitionCounts.get(name) ?? 1, replicationFactor, configs: { ...spec.config } })
+    internalTopics.push({
+      topic: decorate(name),
+      partitions: repartitionCounts.get(name) ?? 1,
+      replicationFactor,
+      configs: { ...spec.config }
+    })
   }
   const subscription = [...subtopologyOfTopic.keys()]
   return { subscription, subtopologyOfTopic, tasksPerSubtopology, internalTopics, subtopologies }

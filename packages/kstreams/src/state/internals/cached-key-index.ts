@@ -17,7 +17,7 @@ export class CachedKeyIndex {
   #size = 0
   #pruneAt = MIN_PRUNE_SIZE
 
-  add (cache: ThreadCache, namespace: string, keyId: string, id: string, binary: Buffer): void {
+  add(cache: ThreadCache, namespace: string, keyId: string, id: string, binary: Buffer): void {
     let ids = this.#byKey.get(keyId)
     if (ids === undefined) {
       ids = new Map()
@@ -29,7 +29,7 @@ export class CachedKeyIndex {
   }
 
   /** The live cache entries of one record key, in no particular order. */
-  lookup (cache: ThreadCache, namespace: string, keyId: string): CachedItem[] {
+  lookup(cache: ThreadCache, namespace: string, keyId: string): CachedItem[] {
     const ids = this.#byKey.get(keyId)
     if (ids === undefined) return []
     const out: CachedItem[] = []
@@ -46,13 +46,13 @@ export class CachedKeyIndex {
     return out
   }
 
-  clear (): void {
+  clear(): void {
     this.#byKey.clear()
     this.#size = 0
     this.#pruneAt = MIN_PRUNE_SIZE
   }
 
-  #prune (cache: ThreadCache, namespace: string): void {
+  #prune(cache: ThreadCache, namespace: string): void {
     const live = new Set<string>()
     for (const [id] of cache.entries(namespace)) live.add(id)
     for (const [keyId, ids] of this.#byKey) {

@@ -8,26 +8,34 @@ import type { DirtyEntry, ThreadCache } from './thread-cache.ts'
 import { WrappedStore } from './wrapped-store.ts'
 
 /** Called for each flushed entry with the raw new and old values and the context the entry was written in. */
-export type BytesFlushListener = (key: Buffer, newValue: Buffer | null, oldValue: Buffer | null, context: RecordContext) => void
+export type BytesFlushListener = (
+  key: Buffer,
+  newValue: Buffer | null,
+  oldValue: Buffer | null,
+  context: RecordContext
+) => void
 
 export interface CachedStateStore {
-  setFlushListener (listener: BytesFlushListener, sendOldValues: boolean): boolean
+  setFlushListener(listener: BytesFlushListener, sendOldValues: boolean): boolean
 }
 
 const id = (key: Buffer): string => key.toString('latin1')
 
-function inRange (key: Buffer, from: Buffer | null, to: Buffer | null): boolean {
+function inRange(key: Buffer, from: Buffer | null, to: Buffer | null): boolean {
   return (from === null || Buffer.compare(key, from) >= 0) && (to === null || Buffer.compare(key, to) <= 0)
 }
 
-export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> implements KeyValueBytesStore, CachedStateStore {
+export class CachingKeyValueStore
+  extends WrappedStore<KeyValueBytesStore>
+  implements KeyValueBytesStore, CachedStateStore
+{
   #context: InternalStoreContext | null = null
   #cache: ThreadCache | null = null
   #namespace = ''
   #listener: BytesFlushListener | null = null
   #sendOldValues = false
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     this.wrapped.init(context, root)
     if (isInternalContext(context) && context.cache !== null) {
       this.#context = context
@@ -37,13 +45,13 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     }
   }
 
-  setFlushListener (listener: BytesFlushListener, sendOldValues: boolean): boolean {
+  setFlushListener(listener: BytesFlushListener, sendOldValues: boolean): boolean {
     this.#listener = listener
     this.#sendOldValues = sendOldValues
     return this.#cache !== null
   }
 
-  #flushEntries (entries: DirtyEntry[]): void {
+  #flushEntries(entries: DirtyEntry[]): void {
     const ctx = this.#context as InternalStoreContext
     for (const entry of entries) {
       if (this.#listener === null) {
@@ -64,7 +72,7 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     }
   }
 
-  #putToWrapped (ctx: InternalStoreContext, entry: DirtyEntry): void {
+  #putToWrapped(ctx: InternalStoreContext, entry: DirtyEntry): void {
     const current = ctx.recordContext()
     ctx.setRecordContext(entry.context)
     try {
@@ -74,7 +82,7 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     }
   }
 
-  get (key: Buffer): Buffer | undefined {
+  get(key: Buffer): Buffer | undefined {
     const cache = this.#cache
     if (cache === null) return this.wrapped.get(key)
     const entry = cache.get(this.#namespace, id(key))
@@ -84,7 +92,7 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     return value
   }
 
-  put (key: Buffer, value: Buffer | null): void {
+  put(key: Buffer, value: Buffer | null): void {
     const cache = this.#cache
     if (cache === null) {
       this.wrapped.put(key, value)
@@ -94,23 +102,23 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     cache.put(this.#namespace, id(key), key, { value, dirty: true, context: ctx })
   }
 
-  putIfAbsent (key: Buffer, value: Buffer | null): Buffer | undefined {
+  putIfAbsent(key: Buffer, value: Buffer | null): Buffer | undefined {
     const previous = this.get(key)
     if (previous === undefined) this.put(key, value)
     return previous
   }
 
-  putAll (entries: ReadonlyArray<readonly [Buffer, Buffer | null]>): void {
+  putAll(entries: ReadonlyArray<readonly [Buffer, Buffer | null]>): void {
     for (const [k, v] of entries) this.put(k, v)
   }
 
-  delete (key: Buffer): Buffer | undefined {
+  delete(key: Buffer): Buffer | undefined {
     const previous = this.get(key)
     this.put(key, null)
     return previous
   }
 
-  #merged (from: Buffer | null, to: Buffer | null, reverse: boolean): BytesEntry[] {
+  #merged(from: Buffer | null, to: Buffer | null, reverse: boolean): BytesEntry[] {
     const merged = new Map<string, BytesEntry | null>()
     for (const e of this.wrapped.range(from, to)) merged.set(id(e.key), e)
     if (this.#cache !== null) {
@@ -126,38 +134,38 @@ export class CachingKeyValueStore extends WrappedStore<KeyValueBytesStore> imple
     return out
   }
 
-  range (from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
+  range(from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
     if (from !== null && to !== null && Buffer.compare(from, to) > 0) return []
     return this.#merged(from, to, false)
   }
 
-  reverseRange (from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
+  reverseRange(from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
     if (from !== null && to !== null && Buffer.compare(from, to) > 0) return []
     return this.#merged(from, to, true)
   }
 
-  all (): Iterable<BytesEntry> {
+  all(): Iterable<BytesEntry> {
     return this.#merged(null, null, false)
   }
 
-  reverseAll (): Iterable<BytesEntry> {
+  reverseAll(): Iterable<BytesEntry> {
     return this.#merged(null, null, true)
   }
 
-  prefixScan (prefix: Buffer): Iterable<BytesEntry> {
+  prefixScan(prefix: Buffer): Iterable<BytesEntry> {
     return this.#merged(null, null, false).filter((e) => e.key.subarray(0, prefix.length).equals(prefix))
   }
 
-  approximateNumEntries (): number {
+  approximateNumEntries(): number {
     return this.wrapped.approximateNumEntries()
   }
 
-  override flush (): void {
+  override flush(): void {
     if (this.#cache !== null) this.#cache.flush(this.#namespace)
     this.wrapped.flush()
   }
 
-  override close (): void {
+  override close(): void {
     try {
       this.flush()
     } finally {

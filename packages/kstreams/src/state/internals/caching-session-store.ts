@@ -12,10 +12,17 @@ import { decodeSessionStoreKey, encodeSessionStoreKey } from './window-key-schem
 import { WrappedStore } from './wrapped-store.ts'
 
 /** Called for each flushed session with the raw new and old aggregates and the context it was written in. */
-export type SessionBytesFlushListener = (key: Buffer, start: number, end: number, newValue: Buffer | null, oldValue: Buffer | null, context: RecordContext) => void
+export type SessionBytesFlushListener = (
+  key: Buffer,
+  start: number,
+  end: number,
+  newValue: Buffer | null,
+  oldValue: Buffer | null,
+  context: RecordContext
+) => void
 
 export interface CachedSessionStore {
-  setFlushListener (listener: SessionBytesFlushListener, sendOldValues: boolean): boolean
+  setFlushListener(listener: SessionBytesFlushListener, sendOldValues: boolean): boolean
 }
 
 interface Candidate {
@@ -27,15 +34,18 @@ interface Candidate {
 }
 
 // Ascending by end, then key bytes, then start: the order of the inner session stores.
-function compare (a: Candidate, b: Candidate): number {
+function compare(a: Candidate, b: Candidate): number {
   return a.end - b.end || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0) || a.start - b.start
 }
 
-function inKeyRange (keyId: string, from: string | null, to: string | null): boolean {
+function inKeyRange(keyId: string, from: string | null, to: string | null): boolean {
   return (from === null || keyId >= from) && (to === null || keyId <= to)
 }
 
-export class CachingSessionStore extends WrappedStore<SessionBytesStore> implements SessionBytesStore, CachedSessionStore {
+export class CachingSessionStore
+  extends WrappedStore<SessionBytesStore>
+  implements SessionBytesStore, CachedSessionStore
+{
   #context: InternalStoreContext | null = null
   #cache: ThreadCache | null = null
   #namespace = ''
@@ -43,11 +53,11 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
   #sendOldValues = false
   readonly #index = new CachedKeyIndex()
 
-  get retentionPeriod (): number {
+  get retentionPeriod(): number {
     return this.wrapped.retentionPeriod
   }
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     this.wrapped.init(context, root)
     if (isInternalContext(context) && context.cache !== null) {
       this.#context = context
@@ -57,32 +67,36 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
     }
   }
 
-  setFlushListener (listener: SessionBytesFlushListener, sendOldValues: boolean): boolean {
+  setFlushListener(listener: SessionBytesFlushListener, sendOldValues: boolean): boolean {
     this.#listener = listener
     this.#sendOldValues = sendOldValues
     return this.#cache !== null
   }
 
-  #flushEntries (entries: DirtyEntry[]): void {
+  #flushEntries(entries: DirtyEntry[]): void {
     const ctx = this.#context as InternalStoreContext
     for (const entry of entries) {
       const { key, start, end } = decodeSessionStoreKey(entry.key)
       let oldValue: Buffer | null = null
-      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) oldValue = this.wrapped.fetchSession(key, start, end) ?? null
+      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) {
+        oldValue = this.wrapped.fetchSession(key, start, end) ?? null
+      }
       // Neither stored nor new: nothing to write or forward.
       if (this.#listener !== null && entry.value === null && oldValue === null) continue
       const current = ctx.recordContext()
       ctx.setRecordContext(entry.context)
       try {
         this.wrapped.put(key, start, end, entry.value)
-        if (this.#listener !== null) this.#listener(key, start, end, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        if (this.#listener !== null) {
+          this.#listener(key, start, end, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        }
       } finally {
         ctx.setRecordContext(current)
       }
     }
   }
 
-  put (key: Buffer, start: number, end: number, value: Buffer | null): void {
+  put(key: Buffer, start: number, end: number, value: Buffer | null): void {
     const cache = this.#cache
     if (cache === null) {
       this.wrapped.put(key, start, end, value)
@@ -90,15 +104,19 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
     }
     const binary = encodeSessionStoreKey(key, start, end)
     const id = byteKey(binary)
-    cache.put(this.#namespace, id, binary, { value, dirty: true, context: (this.#context as InternalStoreContext).recordContext() })
+    cache.put(this.#namespace, id, binary, {
+      value,
+      dirty: true,
+      context: (this.#context as InternalStoreContext).recordContext()
+    })
     this.#index.add(cache, this.#namespace, byteKey(key), id, binary)
   }
 
-  remove (key: Buffer, start: number, end: number): void {
+  remove(key: Buffer, start: number, end: number): void {
     this.put(key, start, end, null)
   }
 
-  fetchSession (key: Buffer, start: number, end: number): Buffer | undefined {
+  fetchSession(key: Buffer, start: number, end: number): Buffer | undefined {
     const cache = this.#cache
     if (cache === null) return this.wrapped.fetchSession(key, start, end)
     const entry = cache.get(this.#namespace, byteKey(encodeSessionStoreKey(key, start, end)))
@@ -107,7 +125,7 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
   }
 
   // Cached sessions are not filtered by the store's retention: Kafka Streams' cache iterators are not either.
-  #cachedOf (key: Buffer): Candidate[] {
+  #cachedOf(key: Buffer): Candidate[] {
     const cache = this.#cache as ThreadCache
     const keyId = byteKey(key)
     return this.#index.lookup(cache, this.#namespace, keyId).map(({ binary, entry }) => {
@@ -116,19 +134,35 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
     })
   }
 
-  #cachedInRange (from: string | null, to: string | null): Candidate[] {
+  #cachedInRange(from: string | null, to: string | null): Candidate[] {
     const out: Candidate[] = []
     for (const [, node] of (this.#cache as ThreadCache).entries(this.#namespace)) {
       const d = decodeSessionStoreKey(node.key)
       const keyId = byteKey(d.key)
-      if (inKeyRange(keyId, from, to)) out.push({ key: d.key, keyId, start: d.start, end: d.end, value: node.entry.value })
+      if (inKeyRange(keyId, from, to)) {
+        out.push({ key: d.key, keyId, start: d.start, end: d.end, value: node.entry.value })
+      }
     }
     return out
   }
 
-  #merge (stored: Iterable<SessionBytesEntry>, cached: Candidate[], earliestEnd: number, latestStart: number, backward: boolean): SessionBytesEntry[] {
+  #merge(
+    stored: Iterable<SessionBytesEntry>,
+    cached: Candidate[],
+    earliestEnd: number,
+    latestStart: number,
+    backward: boolean
+  ): SessionBytesEntry[] {
     const merged = new Map<string, Candidate>()
-    for (const e of stored) merged.set(byteKey(encodeSessionStoreKey(e.key, e.start, e.end)), { key: e.key, keyId: byteKey(e.key), start: e.start, end: e.end, value: e.value })
+    for (const e of stored) {
+      merged.set(byteKey(encodeSessionStoreKey(e.key, e.start, e.end)), {
+        key: e.key,
+        keyId: byteKey(e.key),
+        start: e.start,
+        end: e.end,
+        value: e.value
+      })
+    }
     for (const c of cached) {
       if (c.end < earliestEnd || c.start > latestStart) continue
       merged.set(byteKey(encodeSessionStoreKey(c.key, c.start, c.end)), c)
@@ -138,19 +172,34 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
     return out.map((c) => ({ key: c.key, start: c.start, end: c.end, value: c.value as Buffer }))
   }
 
-  findSessions (key: Buffer, earliestSessionEndTime: number, latestSessionStartTime: number): Iterable<SessionBytesEntry> {
+  findSessions(
+    key: Buffer,
+    earliestSessionEndTime: number,
+    latestSessionStartTime: number
+  ): Iterable<SessionBytesEntry> {
     const stored = this.wrapped.findSessions(key, earliestSessionEndTime, latestSessionStartTime)
     if (this.#cache === null) return stored
     return this.#merge(stored, this.#cachedOf(key), earliestSessionEndTime, latestSessionStartTime, false)
   }
 
-  backwardFindSessions (key: Buffer, earliestSessionEndTime: number, latestSessionStartTime: number): Iterable<SessionBytesEntry> {
-    if (this.#cache === null) return this.wrapped.backwardFindSessions(key, earliestSessionEndTime, latestSessionStartTime)
+  backwardFindSessions(
+    key: Buffer,
+    earliestSessionEndTime: number,
+    latestSessionStartTime: number
+  ): Iterable<SessionBytesEntry> {
+    if (this.#cache === null) {
+      return this.wrapped.backwardFindSessions(key, earliestSessionEndTime, latestSessionStartTime)
+    }
     const stored = this.wrapped.findSessions(key, earliestSessionEndTime, latestSessionStartTime)
     return this.#merge(stored, this.#cachedOf(key), earliestSessionEndTime, latestSessionStartTime, true)
   }
 
-  findSessionsRange (keyFrom: Buffer | null, keyTo: Buffer | null, earliestSessionEndTime: number, latestSessionStartTime: number): Iterable<SessionBytesEntry> {
+  findSessionsRange(
+    keyFrom: Buffer | null,
+    keyTo: Buffer | null,
+    earliestSessionEndTime: number,
+    latestSessionStartTime: number
+  ): Iterable<SessionBytesEntry> {
     const stored = this.wrapped.findSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime)
     if (this.#cache === null) return stored
     const from = keyFrom === null ? null : byteKey(keyFrom)
@@ -159,22 +208,22 @@ export class CachingSessionStore extends WrappedStore<SessionBytesStore> impleme
     return this.#merge(stored, this.#cachedInRange(from, to), earliestSessionEndTime, latestSessionStartTime, false)
   }
 
-  fetch (key: Buffer): Iterable<SessionBytesEntry> {
+  fetch(key: Buffer): Iterable<SessionBytesEntry> {
     if (this.#cache === null) return this.wrapped.fetch(key)
     return this.#merge(this.wrapped.fetch(key), this.#cachedOf(key), -Infinity, Infinity, false)
   }
 
-  all (): Iterable<SessionBytesEntry> {
+  all(): Iterable<SessionBytesEntry> {
     if (this.#cache === null) return this.wrapped.all()
     return this.#merge(this.wrapped.all(), this.#cachedInRange(null, null), -Infinity, Infinity, false)
   }
 
-  override flush (): void {
+  override flush(): void {
     if (this.#cache !== null) this.#cache.flush(this.#namespace)
     this.wrapped.flush()
   }
 
-  override close (): void {
+  override close(): void {
     try {
       this.flush()
     } finally {

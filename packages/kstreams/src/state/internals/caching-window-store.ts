@@ -12,10 +12,16 @@ import { decodeWindowStoreKey, encodeWindowStoreKey } from './window-key-schema.
 import { WrappedStore } from './wrapped-store.ts'
 
 /** Called for each flushed window with the raw new and old values and the context it was written in. */
-export type WindowBytesFlushListener = (key: Buffer, windowStart: number, newValue: Buffer | null, oldValue: Buffer | null, context: RecordContext) => void
+export type WindowBytesFlushListener = (
+  key: Buffer,
+  windowStart: number,
+  newValue: Buffer | null,
+  oldValue: Buffer | null,
+  context: RecordContext
+) => void
 
 export interface CachedWindowStore {
-  setFlushListener (listener: WindowBytesFlushListener, sendOldValues: boolean): boolean
+  setFlushListener(listener: WindowBytesFlushListener, sendOldValues: boolean): boolean
 }
 
 interface Candidate {
@@ -26,7 +32,7 @@ interface Candidate {
 }
 
 // Ascending by window start, then key bytes: the order of the inner window stores.
-function compare (a: Candidate, b: Candidate): number {
+function compare(a: Candidate, b: Candidate): number {
   return a.windowStart - b.windowStart || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)
 }
 
@@ -38,19 +44,19 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
   #sendOldValues = false
   readonly #index = new CachedKeyIndex()
 
-  get retentionPeriod (): number {
+  get retentionPeriod(): number {
     return this.wrapped.retentionPeriod
   }
 
-  get windowSize (): number {
+  get windowSize(): number {
     return this.wrapped.windowSize
   }
 
-  get retainDuplicates (): boolean {
+  get retainDuplicates(): boolean {
     return this.wrapped.retainDuplicates
   }
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     this.wrapped.init(context, root)
     if (isInternalContext(context) && context.cache !== null) {
       this.#context = context
@@ -60,32 +66,36 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     }
   }
 
-  setFlushListener (listener: WindowBytesFlushListener, sendOldValues: boolean): boolean {
+  setFlushListener(listener: WindowBytesFlushListener, sendOldValues: boolean): boolean {
     this.#listener = listener
     this.#sendOldValues = sendOldValues
     return this.#cache !== null
   }
 
-  #flushEntries (entries: DirtyEntry[]): void {
+  #flushEntries(entries: DirtyEntry[]): void {
     const ctx = this.#context as InternalStoreContext
     for (const entry of entries) {
       const { key, windowStart } = decodeWindowStoreKey(entry.key)
       let oldValue: Buffer | null = null
-      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) oldValue = this.wrapped.fetch(key, windowStart) ?? null
+      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) {
+        oldValue = this.wrapped.fetch(key, windowStart) ?? null
+      }
       // Neither stored nor new: nothing to write or forward.
       if (this.#listener !== null && entry.value === null && oldValue === null) continue
       const current = ctx.recordContext()
       ctx.setRecordContext(entry.context)
       try {
         this.wrapped.put(key, entry.value, windowStart)
-        if (this.#listener !== null) this.#listener(key, windowStart, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        if (this.#listener !== null) {
+          this.#listener(key, windowStart, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        }
       } finally {
         ctx.setRecordContext(current)
       }
     }
   }
 
-  put (key: Buffer, value: Buffer | null, windowStart: number): void {
+  put(key: Buffer, value: Buffer | null, windowStart: number): void {
     const cache = this.#cache
     if (cache === null) {
       this.wrapped.put(key, value, windowStart)
@@ -93,11 +103,15 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     }
     const binary = encodeWindowStoreKey(key, windowStart, 0)
     const id = byteKey(binary)
-    cache.put(this.#namespace, id, binary, { value, dirty: true, context: (this.#context as InternalStoreContext).recordContext() })
+    cache.put(this.#namespace, id, binary, {
+      value,
+      dirty: true,
+      context: (this.#context as InternalStoreContext).recordContext()
+    })
     this.#index.add(cache, this.#namespace, byteKey(key), id, binary)
   }
 
-  fetch (key: Buffer, windowStart: number): Buffer | undefined {
+  fetch(key: Buffer, windowStart: number): Buffer | undefined {
     const cache = this.#cache
     if (cache === null) return this.wrapped.fetch(key, windowStart)
     const entry = cache.get(this.#namespace, byteKey(encodeWindowStoreKey(key, windowStart, 0)))
@@ -107,7 +121,7 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
 
   // Cached windows are not filtered by the store's retention: Kafka Streams' cache iterators are not either, so
   // a window that expired from the store is still read while it sits in the cache.
-  #cachedOf (key: Buffer): Candidate[] {
+  #cachedOf(key: Buffer): Candidate[] {
     const keyId = byteKey(key)
     return this.#index.lookup(this.#cache as ThreadCache, this.#namespace, keyId).map(({ binary, entry }) => {
       const d = decodeWindowStoreKey(binary)
@@ -115,17 +129,25 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     })
   }
 
-  #cachedInRange (from: string | null, to: string | null): Candidate[] {
+  #cachedInRange(from: string | null, to: string | null): Candidate[] {
     const out: Candidate[] = []
     for (const [, node] of (this.#cache as ThreadCache).entries(this.#namespace)) {
       const d = decodeWindowStoreKey(node.key)
       const keyId = byteKey(d.key)
-      if ((from === null || keyId >= from) && (to === null || keyId <= to)) out.push({ key: d.key, keyId, windowStart: d.windowStart, value: node.entry.value })
+      if ((from === null || keyId >= from) && (to === null || keyId <= to)) {
+        out.push({ key: d.key, keyId, windowStart: d.windowStart, value: node.entry.value })
+      }
     }
     return out
   }
 
-  #merge (stored: Iterable<WindowBytesEntry>, cached: Candidate[], timeFrom: number, timeTo: number, backward: boolean): WindowBytesEntry[] {
+  #merge(
+    stored: Iterable<WindowBytesEntry>,
+    cached: Candidate[],
+    timeFrom: number,
+    timeTo: number,
+    backward: boolean
+  ): WindowBytesEntry[] {
     const merged = new Map<string, Candidate>()
     for (const e of stored) {
       const keyId = byteKey(e.key)
@@ -140,39 +162,50 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     return out.map((c) => ({ key: c.key, windowStart: c.windowStart, value: c.value as Buffer }))
   }
 
-  fetchRange (key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
+  fetchRange(key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
     if (this.#cache === null) return this.wrapped.fetchRange(key, timeFrom, timeTo)
     return this.#merge(this.wrapped.fetchRange(key, timeFrom, timeTo), this.#cachedOf(key), timeFrom, timeTo, false)
   }
 
-  backwardFetchRange (key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
+  backwardFetchRange(key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
     if (this.#cache === null) return this.wrapped.backwardFetchRange(key, timeFrom, timeTo)
     return this.#merge(this.wrapped.fetchRange(key, timeFrom, timeTo), this.#cachedOf(key), timeFrom, timeTo, true)
   }
 
-  fetchKeyRange (keyFrom: Buffer | null, keyTo: Buffer | null, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
+  fetchKeyRange(
+    keyFrom: Buffer | null,
+    keyTo: Buffer | null,
+    timeFrom: number,
+    timeTo: number
+  ): Iterable<WindowBytesEntry> {
     if (this.#cache === null) return this.wrapped.fetchKeyRange(keyFrom, keyTo, timeFrom, timeTo)
     const from = keyFrom === null ? null : byteKey(keyFrom)
     const to = keyTo === null ? null : byteKey(keyTo)
     if (from !== null && to !== null && from > to) return []
-    return this.#merge(this.wrapped.fetchKeyRange(keyFrom, keyTo, timeFrom, timeTo), this.#cachedInRange(from, to), timeFrom, timeTo, false)
+    return this.#merge(
+      this.wrapped.fetchKeyRange(keyFrom, keyTo, timeFrom, timeTo),
+      this.#cachedInRange(from, to),
+      timeFrom,
+      timeTo,
+      false
+    )
   }
 
-  fetchAll (timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
+  fetchAll(timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
     return this.fetchKeyRange(null, null, timeFrom, timeTo)
   }
 
-  all (): Iterable<WindowBytesEntry> {
+  all(): Iterable<WindowBytesEntry> {
     if (this.#cache === null) return this.wrapped.all()
     return this.#merge(this.wrapped.all(), this.#cachedInRange(null, null), -Infinity, Infinity, false)
   }
 
-  override flush (): void {
+  override flush(): void {
     if (this.#cache !== null) this.#cache.flush(this.#namespace)
     this.wrapped.flush()
   }
 
-  override close (): void {
+  override close(): void {
     try {
       this.flush()
     } finally {

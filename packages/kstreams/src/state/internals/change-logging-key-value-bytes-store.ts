@@ -11,12 +11,12 @@ export class ChangeLoggingKeyValueBytesStore extends WrappedStore<KeyValueBytesS
   #context: InternalStoreContext | null = null
 
   /** `timestamped`: values are `[timestamp][raw]`; the changelog carries the raw value with that timestamp. */
-  constructor (wrapped: KeyValueBytesStore, timestamped: boolean) {
+  constructor(wrapped: KeyValueBytesStore, timestamped: boolean) {
     super(wrapped)
     this.#timestamped = timestamped
   }
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     if (isInternalContext(context)) this.#context = context
     if (!this.#timestamped) {
       this.wrapped.init(context, root)
@@ -26,7 +26,7 @@ export class ChangeLoggingKeyValueBytesStore extends WrappedStore<KeyValueBytesS
     this.wrapped.init(timestampedRestoreContext(context), root)
   }
 
-  #log (key: Buffer, value: Buffer | null): void {
+  #log(key: Buffer, value: Buffer | null): void {
     const ctx = this.#context
     if (ctx === null) return
     const rc = ctx.recordContext()
@@ -37,53 +37,53 @@ export class ChangeLoggingKeyValueBytesStore extends WrappedStore<KeyValueBytesS
     }
   }
 
-  get (key: Buffer): Buffer | undefined {
+  get(key: Buffer): Buffer | undefined {
     return this.wrapped.get(key)
   }
 
-  put (key: Buffer, value: Buffer | null): void {
+  put(key: Buffer, value: Buffer | null): void {
     this.wrapped.put(key, value)
     this.#log(key, value)
   }
 
-  putIfAbsent (key: Buffer, value: Buffer | null): Buffer | undefined {
+  putIfAbsent(key: Buffer, value: Buffer | null): Buffer | undefined {
     const previous = this.wrapped.putIfAbsent(key, value)
     if (previous === undefined) this.#log(key, value)
     return previous
   }
 
-  putAll (entries: ReadonlyArray<readonly [Buffer, Buffer | null]>): void {
+  putAll(entries: ReadonlyArray<readonly [Buffer, Buffer | null]>): void {
     this.wrapped.putAll(entries)
     for (const [k, v] of entries) this.#log(k, v)
   }
 
-  delete (key: Buffer): Buffer | undefined {
+  delete(key: Buffer): Buffer | undefined {
     const previous = this.wrapped.delete(key)
     this.#log(key, null)
     return previous
   }
 
-  range (from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
+  range(from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
     return this.wrapped.range(from, to)
   }
 
-  reverseRange (from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
+  reverseRange(from: Buffer | null, to: Buffer | null): Iterable<BytesEntry> {
     return this.wrapped.reverseRange(from, to)
   }
 
-  all (): Iterable<BytesEntry> {
+  all(): Iterable<BytesEntry> {
     return this.wrapped.all()
   }
 
-  reverseAll (): Iterable<BytesEntry> {
+  reverseAll(): Iterable<BytesEntry> {
     return this.wrapped.reverseAll()
   }
 
-  prefixScan (prefix: Buffer): Iterable<BytesEntry> {
+  prefixScan(prefix: Buffer): Iterable<BytesEntry> {
     return this.wrapped.prefixScan(prefix)
   }
 
-  approximateNumEntries (): number {
+  approximateNumEntries(): number {
     return this.wrapped.approximateNumEntries()
   }
 }

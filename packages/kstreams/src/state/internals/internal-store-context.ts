@@ -13,16 +13,16 @@ export interface RecordContext {
 
 /** The task-side context the built-in store layers need beyond the public {@link StateStoreContext}. */
 export interface InternalStoreContext extends StateStoreContext {
-  recordContext (): RecordContext
-  setRecordContext (context: RecordContext): void
+  recordContext(): RecordContext
+  setRecordContext(context: RecordContext): void
   /** The task's record cache, or `null` when caching is off for this task. */
   readonly cache: ThreadCache | null
   /** Sends one change of `storeName` to its changelog topic (partition = the task's partition). */
-  logChange (storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers: Headers): void
+  logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers: Headers): void
   /** `<applicationId>-<storeName>-changelog`. */
-  changelogFor (storeName: string): string
+  changelogFor(storeName: string): string
 }
 
-export function isInternalContext (context: StateStoreContext): context is InternalStoreContext {
+export function isInternalContext(context: StateStoreContext): context is InternalStoreContext {
   return typeof (context as Partial<InternalStoreContext>).recordContext === 'function'
 }

@@ -24,31 +24,33 @@ export class MeteredKeyValueStore<K, V> extends WrappedStore<KeyValueBytesStore>
   #topic: string
   readonly metrics: StoreMetrics = { puts: 0, gets: 0, deletes: 0 }
 
-  constructor (wrapped: KeyValueBytesStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
+  constructor(wrapped: KeyValueBytesStore, keySerde: Serde<K>, valueSerde: Serde<V>) {
     super(wrapped)
     this.#keySerde = keySerde
     this.#valueSerde = valueSerde
     this.#topic = wrapped.name
   }
 
-  override init (context: StateStoreContext, root: StateStore): void {
+  override init(context: StateStoreContext, root: StateStore): void {
     // Serdes see the changelog topic, as in Kafka Streams (it decides the schema-registry subject).
-    this.#topic = isInternalContext(context) ? context.changelogFor(this.name) : `${context.applicationId}-${this.name}-changelog`
+    this.#topic = isInternalContext(context)
+      ? context.changelogFor(this.name)
+      : `${context.applicationId}-${this.name}-changelog`
     super.init(context, root)
   }
 
-  get keySerde (): Serde<K> {
+  get keySerde(): Serde<K> {
     return this.#keySerde
   }
 
-  get valueSerde (): Serde<V> {
+  get valueSerde(): Serde<V> {
     return this.#valueSerde
   }
 
   #lastKey: K | undefined = undefined
   #lastKeyBytes: Buffer | null = null
 
-  #key (key: K): Buffer {
+  #key(key: K): Buffer {
     // Aggregations get then put the same key: serialize it once. Only primitives compare by value with ===.
     if (key === this.#lastKey && this.#lastKeyBytes !== null) return this.#lastKeyBytes
     const bytes = this.#keySerde.serialize(this.#topic, key)
@@ -60,70 +62,82 @@ export class MeteredKeyValueStore<K, V> extends WrappedStore<KeyValueBytesStore>
     return bytes
   }
 
-  #value (bytes: Buffer | undefined | null): V | null {
+  #value(bytes: Buffer | undefined | null): V | null {
     return bytes == null ? null : this.#valueSerde.deserialize(this.#topic, bytes)
   }
 
-  #entry (e: BytesEntry): KeyValue<K, V> {
-    return new KeyValue(this.#keySerde.deserialize(this.#topic, e.key) as K, this.#valueSerde.deserialize(this.#topic, e.value) as V)
+  #entry(e: BytesEntry): KeyValue<K, V> {
+    return new KeyValue(
+      this.#keySerde.deserialize(this.#topic, e.key) as K,
+      this.#valueSerde.deserialize(this.#topic, e.value) as V
+    )
   }
 
   /** Registers a typed listener for cache flushes; false when the stack has no cache. */
-  setFlushListener (listener: TypedFlushListener<K, V>, sendOldValues: boolean): boolean {
+  setFlushListener(listener: TypedFlushListener<K, V>, sendOldValues: boolean): boolean {
     const cached = this.wrapped as unknown as Partial<CachedStateStore>
     if (typeof cached.setFlushListener !== 'function') return false
     return cached.setFlushListener(
       (key, newValue, oldValue, context) =>
-        listener(this.#keySerde.deserialize(this.#topic, key) as K, this.#value(newValue), this.#value(oldValue), context),
+        listener(
+          this.#keySerde.deserialize(this.#topic, key) as K,
+          this.#value(newValue),
+          this.#value(oldValue),
+          context
+        ),
       sendOldValues
     )
   }
 
-  get (key: K): V | null {
+  get(key: K): V | null {
     this.metrics.gets++
     return this.#value(this.wrapped.get(this.#key(key)))
   }
 
-  put (key: K, value: V | null): void {
+  put(key: K, value: V | null): void {
     this.metrics.puts++
     this.wrapped.put(this.#key(key), value === null ? null : this.#valueSerde.serialize(this.#topic, value))
   }
 
-  putIfAbsent (key: K, value: V | null): V | null {
+  putIfAbsent(key: K, value: V | null): V | null {
     this.metrics.puts++
-    return this.#value(this.wrapped.putIfAbsent(this.#key(key), value === null ? null : this.#valueSerde.serialize(this.#topic, value)))
+    return this.#value(
+      this.wrapped.putIfAbsent(this.#key(key), value === null ? null : this.#valueSerde.serialize(this.#topic, value))
+    )
   }
 
-  putAll (entries: ReadonlyArray<KeyValue<K, V | null>>): void {
+  putAll(entries: ReadonlyArray<KeyValue<K, V | null>>): void {
     for (const e of entries) this.put(e.key, e.value)
   }
 
-  delete (key: K): V | null {
+  delete(key: K): V | null {
     this.metrics.deletes++
     return this.#value(this.wrapped.delete(this.#key(key)))
   }
 
-  * #map (entries: Iterable<BytesEntry>): Generator<KeyValue<K, V>> {
+  *#map(entries: Iterable<BytesEntry>): Generator<KeyValue<K, V>> {
     for (const e of entries) yield this.#entry(e)
   }
 
-  range (from: K | null, to: K | null): Iterable<KeyValue<K, V>> {
+  range(from: K | null, to: K | null): Iterable<KeyValue<K, V>> {
     return this.#map(this.wrapped.range(from === null ? null : this.#key(from), to === null ? null : this.#key(to)))
   }
 
-  reverseRange (from: K | null, to: K | null): Iterable<KeyValue<K, V>> {
-    return this.#map(this.wrapped.reverseRange(from === null ? null : this.#key(from), to === null ? null : this.#key(to)))
+  reverseRange(from: K | null, to: K | null): Iterable<KeyValue<K, V>> {
+    return this.#map(
+      this.wrapped.reverseRange(from === null ? null : this.#key(from), to === null ? null : this.#key(to))
+    )
   }
 
-  all (): Iterable<KeyValue<K, V>> {
+  all(): Iterable<KeyValue<K, V>> {
     return this.#map(this.wrapped.all())
   }
 
-  reverseAll (): Iterable<KeyValue<K, V>> {
+  reverseAll(): Iterable<KeyValue<K, V>> {
     return this.#map(this.wrapped.reverseAll())
   }
 
-  approximateNumEntries (): number {
+  approximateNumEntries(): number {
     return this.wrapped.approximateNumEntries()
   }
 }

@@ -15,47 +15,47 @@ export class StoreBuilderImpl<S extends StateStore> implements StoreBuilder<S> {
   #caching = false
   #logConfig: Readonly<Record<string, string>> = {}
 
-  constructor (name: string, kind: StoreKind, assemble: (options: StackOptions) => S, retentionPeriod?: number) {
+  constructor(name: string, kind: StoreKind, assemble: (options: StackOptions) => S, retentionPeriod?: number) {
     this.name = name
     this.kind = kind
     this.#assemble = assemble
     this.retentionPeriod = retentionPeriod
   }
 
-  get loggingEnabled (): boolean {
+  get loggingEnabled(): boolean {
     return this.#logging
   }
 
-  get cachingEnabled (): boolean {
+  get cachingEnabled(): boolean {
     return this.#caching
   }
 
-  get logConfig (): Readonly<Record<string, string>> {
+  get logConfig(): Readonly<Record<string, string>> {
     return this.#logConfig
   }
 
-  withCachingEnabled (): this {
+  withCachingEnabled(): this {
     this.#caching = true
     return this
   }
 
-  withCachingDisabled (): this {
+  withCachingDisabled(): this {
     this.#caching = false
     return this
   }
 
-  withLoggingEnabled (config: Readonly<Record<string, string>> = {}): this {
+  withLoggingEnabled(config: Readonly<Record<string, string>> = {}): this {
     this.#logging = true
     this.#logConfig = { ...config }
     return this
   }
 
-  withLoggingDisabled (): this {
+  withLoggingDisabled(): this {
     this.#logging = false
     return this
   }
 
-  build (): S {
+  build(): S {
     return this.#assemble({ logging: this.#logging, caching: this.#caching })
   }
 }

@@ -28,7 +28,7 @@ interface Node {
   next: Node | null
 }
 
-function entrySize (key: Buffer, entry: CacheEntry): number {
+function entrySize(key: Buffer, entry: CacheEntry): number {
   // Mirrors the order of magnitude of Kafka Streams' estimate: bytes plus fixed per-entry overhead.
   return key.length + (entry.value === null ? 0 : entry.value.length) + 61 + (entry.context?.topic.length ?? 0)
 }
@@ -41,7 +41,7 @@ class NamedCache {
   #head: Node | null = null
   #tail: Node | null = null
 
-  #unlink (node: Node): void {
+  #unlink(node: Node): void {
     if (node.prev === null) this.#head = node.next
     else node.prev.next = node.next
     if (node.next === null) this.#tail = node.prev
@@ -50,7 +50,7 @@ class NamedCache {
     node.next = null
   }
 
-  #append (node: Node): void {
+  #append(node: Node): void {
     node.prev = this.#tail
     node.next = null
     if (this.#tail === null) this.#head = node
@@ -58,7 +58,7 @@ class NamedCache {
     this.#tail = node
   }
 
-  get (id: string): CacheEntry | undefined {
+  get(id: string): CacheEntry | undefined {
     const node = this.nodes.get(id)
     if (node === undefined) return undefined
     if (node !== this.#tail) {
@@ -68,7 +68,7 @@ class NamedCache {
     return node.entry
   }
 
-  put (id: string, key: Buffer, entry: CacheEntry): void {
+  put(id: string, key: Buffer, entry: CacheEntry): void {
     let node = this.nodes.get(id)
     if (node !== undefined) {
       this.sizeBytes -= node.size
@@ -90,7 +90,7 @@ class NamedCache {
     this.sizeBytes += node.size
   }
 
-  delete (id: string): void {
+  delete(id: string): void {
     const node = this.nodes.get(id)
     if (node === undefined) return
     this.sizeBytes -= node.size
@@ -99,7 +99,7 @@ class NamedCache {
     this.dirtyKeys.delete(id)
   }
 
-  evict (): void {
+  evict(): void {
     const eldest = this.#head
     if (eldest === null) return
     this.sizeBytes -= eldest.size
@@ -108,7 +108,7 @@ class NamedCache {
     if (eldest.entry.dirty) this.flush(eldest.id, eldest)
   }
 
-  flush (evictedId?: string, evicted?: Node): void {
+  flush(evictedId?: string, evicted?: Node): void {
     if (this.dirtyKeys.size === 0) return
     const entries: DirtyEntry[] = []
     const deleted: string[] = []
@@ -134,11 +134,11 @@ export class ThreadCache {
   readonly maxBytes: number
   readonly #caches = new Map<string, NamedCache>()
 
-  constructor (maxBytes: number) {
+  constructor(maxBytes: number) {
     this.maxBytes = Math.max(0, maxBytes)
   }
 
-  #cache (namespace: string): NamedCache {
+  #cache(namespace: string): NamedCache {
     let cache = this.#caches.get(namespace)
     if (cache === undefined) {
       cache = new NamedCache()
@@ -147,31 +147,31 @@ export class ThreadCache {
     return cache
   }
 
-  #totalBytes (): number {
+  #totalBytes(): number {
     let total = 0
     for (const c of this.#caches.values()) total += c.sizeBytes
     return total
   }
 
-  addDirtyEntryFlushListener (namespace: string, listener: DirtyEntryFlushListener): void {
+  addDirtyEntryFlushListener(namespace: string, listener: DirtyEntryFlushListener): void {
     this.#cache(namespace).listener = listener
   }
 
-  get (namespace: string, id: string): CacheEntry | undefined {
+  get(namespace: string, id: string): CacheEntry | undefined {
     return this.#caches.get(namespace)?.get(id)
   }
 
-  put (namespace: string, id: string, key: Buffer, entry: CacheEntry): void {
+  put(namespace: string, id: string, key: Buffer, entry: CacheEntry): void {
     const cache = this.#cache(namespace)
     cache.put(id, key, entry)
     this.#maybeEvict(cache)
   }
 
-  delete (namespace: string, id: string): void {
+  delete(namespace: string, id: string): void {
     this.#caches.get(namespace)?.delete(id)
   }
 
-  #maybeEvict (cache: NamedCache): void {
+  #maybeEvict(cache: NamedCache): void {
     while (this.#totalBytes() > this.maxBytes) {
       // The put may have cascaded into other caches; only this one is ours to evict from.
       if (cache.nodes.size === 0) return
@@ -179,16 +179,16 @@ export class ThreadCache {
     }
   }
 
-  flush (namespace: string): void {
+  flush(namespace: string): void {
     this.#caches.get(namespace)?.flush()
   }
 
   /** Entries of one namespace (for range queries that merge cache and store). */
-  entries (namespace: string): Iterable<[string, Node]> {
+  entries(namespace: string): Iterable<[string, Node]> {
     return this.#caches.get(namespace)?.nodes ?? new Map<string, Node>()
   }
 
-  close (namespace: string): void {
+  close(namespace: string): void {
     this.#caches.delete(namespace)
   }
 }

@@ -6,18 +6,18 @@ import { readTimestamp, timestampedValue } from './wrapped-store.ts'
 export class ValueAndTimestampSerde<V> implements Serde<ValueAndTimestamp<V>> {
   readonly inner: Serde<V>
 
-  constructor (inner: Serde<V>) {
+  constructor(inner: Serde<V>) {
     this.inner = inner
   }
 
-  serialize (topic: string, data: ValueAndTimestamp<V> | null): Buffer | null {
+  serialize(topic: string, data: ValueAndTimestamp<V> | null): Buffer | null {
     if (data === null) return null
     const raw = this.inner.serialize(topic, data.value)
     if (raw === null) return null
     return timestampedValue(raw, data.timestamp)
   }
 
-  deserialize (topic: string, data: Buffer | null): ValueAndTimestamp<V> | null {
+  deserialize(topic: string, data: Buffer | null): ValueAndTimestamp<V> | null {
     if (data === null) return null
     const value = this.inner.deserialize(topic, data.subarray(8))
     return value === null ? null : new ValueAndTimestamp(value, readTimestamp(data, 0))

@@ -8,9 +8,13 @@ import { SuppressBuffer } from '../../../src/dsl/internals/ktable-suppress.ts'
 import type { RestoreCallback, StateStore } from '../../../src/state/state-store.ts'
 import type { RecordContext } from '../../../src/state/internals/internal-store-context.ts'
 
-interface Logged { key: Buffer, value: Buffer | null, timestamp: number }
+interface Logged {
+  key: Buffer
+  value: Buffer | null
+  timestamp: number
+}
 
-function context (log: Logged[], onRegister: (restore: RestoreCallback) => void = () => {}): never {
+function context(log: Logged[], onRegister: (restore: RestoreCallback) => void = () => {}): never {
   const rc: RecordContext = { timestamp: 99, topic: 't', partition: 0, offset: 7, headers: [] }
   return {
     applicationId: 'app',
@@ -21,15 +25,25 @@ function context (log: Logged[], onRegister: (restore: RestoreCallback) => void 
     recordContext: () => rc,
     setRecordContext: () => {},
     changelogFor: (name: string) => `app-${name}-changelog`,
-    logChange: (_name: string, key: Buffer, value: Buffer | null, timestamp: number) => log.push({ key, value, timestamp })
+    logChange: (_name: string, key: Buffer, value: Buffer | null, timestamp: number) =>
+      log.push({ key, value, timestamp })
   } as never
 }
 
-const ctx = (timestamp: number): RecordContext => ({ timestamp, topic: 'in', partition: 0, offset: timestamp, headers: [{ key: 'h', value: Buffer.from('v') }] })
+const ctx = (timestamp: number): RecordContext => ({
+  timestamp,
+  topic: 'in',
+  partition: 0,
+  offset: timestamp,
+  headers: [{ key: 'h', value: Buffer.from('v') }]
+})
 
-function drain (buffer: SuppressBuffer): unknown[] {
+function drain(buffer: SuppressBuffer): unknown[] {
   const out: unknown[] = []
-  buffer.evictWhile(() => true, (key, change, rc) => out.push([key, change.newValue, change.oldValue, rc.timestamp, rc.headers.length]))
+  buffer.evictWhile(
+    () => true,
+    (key, change, rc) => out.push([key, change.newValue, change.oldValue, rc.timestamp, rc.headers.length])
+  )
   return out
 }
 
@@ -43,17 +57,31 @@ test('a flush logs buffered keys and tombstones for evicted ones; a restored buf
   buffer.put(20, 'a', new Change(2n, 1n), ctx(4))
   buffer.flush()
   assert.equal(log.length, 3)
-  buffer.evictWhile(() => buffer.minTimestamp <= 5, () => {})
+  buffer.evictWhile(
+    () => buffer.minTimestamp <= 5,
+    () => {}
+  )
   buffer.flush()
-  assert.deepEqual(log.slice(3).map((l) => [l.key.toString(), l.value]), [['c', null]])
+  assert.deepEqual(
+    log.slice(3).map((l) => [l.key.toString(), l.value]),
+    [['c', null]]
+  )
 
   let restore: RestoreCallback = () => {}
   const restored = new SuppressBuffer('b', Serdes.String() as never, Serdes.Long() as never, true)
-  restored.init(context([], (r) => { restore = r }), restored)
+  restored.init(
+    context([], (r) => {
+      restore = r
+    }),
+    restored
+  )
   restore(log.map((l) => ({ key: l.key, value: l.value, timestamp: l.timestamp })))
   // 'a' keeps the time of its first update (10) and its prior value; ties are ordered by key bytes.
   assert.equal(restored.priorValueForBuffered('a')?.value, null)
-  assert.deepEqual(drain(restored), [['a', 2n, 1n, 4, 1], ['b', 1n, null, 1, 1]])
+  assert.deepEqual(drain(restored), [
+    ['a', 2n, 1n, 4, 1],
+    ['b', 1n, null, 1, 1]
+  ])
 })
 
 test('without logging nothing is written', () => {

@@ -2,7 +2,16 @@
 // toStream().to() names no serdes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Consumed, Grouped, Serdes, SessionWindows, StreamsBuilder, TimeWindows, Window, Windowed } from '../../../src/index.ts'
+import {
+  Consumed,
+  Grouped,
+  Serdes,
+  SessionWindows,
+  StreamsBuilder,
+  TimeWindows,
+  Window,
+  Windowed
+} from '../../../src/index.ts'
 import { sessionWindowedSerde, timeWindowedSerde } from '../../../src/dsl/internals/windowed-serdes.ts'
 import { TopologyTestDriver } from '../../../src/testing/index.ts'
 
@@ -25,14 +34,28 @@ test('session-windowed keys are [key][8-byte end][8-byte start]', () => {
 
 test('a windowed table written without serdes uses the windowed key serde of its grouping', (t) => {
   const builder = new StreamsBuilder()
-  const grouped = builder.stream('in', Consumed.with(Serdes.String(), Serdes.String())).groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+  const grouped = builder
+    .stream('in', Consumed.with(Serdes.String(), Serdes.String()))
+    .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
   grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(10)).count().toStream().to('time')
   grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(10)).count().toStream().to('session')
-  const driver = new TopologyTestDriver(builder.build(), { 'application.id': 'windowed-serdes', 'statestore.cache.max.bytes': 0 }, 0)
+  const driver = new TopologyTestDriver(
+    builder.build(),
+    { 'application.id': 'windowed-serdes', 'statestore.cache.max.bytes': 0 },
+    0
+  )
   t.after(() => driver.close())
   driver.createInputTopic('in', Serdes.String(), Serdes.String(), 0).pipeInput('a', 'x', 12)
-  const time = driver.createOutputTopic('time', timeWindowedSerde(Serdes.String(), 10), Serdes.Long()).readKeyValuesToList()
-  assert.deepEqual(time.map((kv) => [kv.key?.key, kv.key?.window.start, kv.key?.window.end, kv.value]), [['a', 10, 20, 1n]])
+  const time = driver
+    .createOutputTopic('time', timeWindowedSerde(Serdes.String(), 10), Serdes.Long())
+    .readKeyValuesToList()
+  assert.deepEqual(
+    time.map((kv) => [kv.key?.key, kv.key?.window.start, kv.key?.window.end, kv.value]),
+    [['a', 10, 20, 1n]]
+  )
   const session = driver.createOutputTopic('session', Serdes.ByteArray(), Serdes.Long()).readKeyValuesToList()
-  assert.deepEqual(session.map((kv) => kv.key?.toString('hex')), ['61' + '000000000000000c' + '000000000000000c'])
+  assert.deepEqual(
+    session.map((kv) => kv.key?.toString('hex')),
+    ['61' + '000000000000000c' + '000000000000000c']
+  )
 })
