@@ -134,10 +134,24 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
 
       const last = new AppProcess(args)
       children.push(last)
-      // Caught up: all three source and three repartition partitions assigned and read to their ends.
+      // Caught up: all three source and three repartition partitions assigned and read to their ends, and the
+      // group's committed input offsets at the end of the (non-transactional) ratings topic, read from the broker
+      // rather than from the child's lag metric.
+      const offsets = await consumer(t, { 'group.id': appId })
+      const inputCommitted = async (): Promise<boolean> => {
+        const partitions = [0, 1, 2].map((partition) => ({ topic: ratingsTopic, partition }))
+        const committed = await offsets.committed(partitions)
+        for (const c of committed) {
+          const { high } = await offsets.watermarks({ topic: c.topic, partition: c.partition })
+          if (high > 0 && c.offset < high) return false
+        }
+        return true
+      }
       await waitFor(
         'the last instance to catch up',
-        () => (last.lagPartitions === 6 && last.lag === 0 && last.states.at(-1) === 'RUNNING') || !last.running,
+        async () =>
+          !last.running ||
+          (last.lagPartitions === 6 && last.lag === 0 && last.states.at(-1) === 'RUNNING' && (await inputCommitted())),
         180_000
       )
       assert.ok(last.running, `last child exited: ${last.logs.slice(-5).join(' | ')}`)
