@@ -178,16 +178,85 @@ function reduceAggregator<K, V>(reducer: Reducer<V>): Aggregator<K, V, V> {
   return (_k, v, agg) => (agg === null ? v : reducer(agg, v))
 }
 
-class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
-  readonly #agg: AggregateBuilder<K, V>
+/**
+ * count/reduce/aggregate of time-based windowed streams (tumbling, hopping, sliding): the same naming and serde
+ * defaults; subclasses say how the windows are built.
+ */
+abstract class WindowedAggregations<K, V> implements TimeWindowedKStream<K, V> {
+  protected readonly agg: AggregateBuilder<K, V>
+  /** Kafka Streams burns an extra store name in `count(Materialized)` without a name for time windows, not sliding ones. */
+  protected abstract readonly burnsStoreNameOnCount: boolean
+
+  constructor(agg: AggregateBuilder<K, V>) {
+    this.agg = agg
+  }
+
+  protected abstract build<VA>(
+    name: string,
+    mi: MaterializedInternal<K, VA>,
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>
+  ): KTable<Windowed<K>, VA>
+
+  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
+    const b = this.agg.builder
+    if (this.burnsStoreNameOnCount && materialized !== undefined && materialized.storeName === undefined) {
+      b.newStoreName('KSTREAM-AGGREGATE-')
+    }
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, bigint>(this.agg.keySerde, Serdes.Long()),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
+    mi.valueSerde ??= Serdes.Long()
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.build(
+      name,
+      mi,
+      () => 0n,
+      (_k, _v, agg) => agg + 1n
+    )
+  }
+
+  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
+    const b = this.agg.builder
+    const mi = materializedInternal(
+      materialized ?? Materialized.with(this.agg.keySerde, this.agg.valueSerde),
+      b,
+      'KSTREAM-REDUCE-'
+    )
+    mi.valueSerde ??= this.agg.valueSerde
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
+    return this.build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
+  }
+
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized?: Materialized<K, VA>,
+    named?: Named
+  ): KTable<Windowed<K>, VA> {
+    const b = this.agg.builder
+    const mi = materializedInternal(
+      materialized ?? Materialized.with<K, VA>(this.agg.keySerde),
+      b,
+      'KSTREAM-AGGREGATE-'
+    )
+    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
+    return this.build(name, mi, initializer, aggregator)
+  }
+}
+
+class TimeWindowedKStreamImpl<K, V> extends WindowedAggregations<K, V> {
+  protected readonly burnsStoreNameOnCount = true
   readonly #windows: TimeWindows
 
   constructor(agg: AggregateBuilder<K, V>, windows: TimeWindows) {
-    this.#agg = agg
+    super(agg)
     this.#windows = windows
   }
 
-  #build<VA>(
+  protected build<VA>(
     name: string,
     mi: MaterializedInternal<K, VA>,
     initializer: Initializer<VA>,
@@ -201,10 +270,10 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
         `The retention period of the window store ${mi.storeName} must be no smaller than its window size plus the grace period. Got size=[${w.sizeMs}], grace=[${w.graceMs}], retention=[${retention}]`
       )
     }
-    const keySerde = mi.keySerde ?? this.#agg.keySerde
+    const keySerde = mi.keySerde ?? this.agg.keySerde
     const supplier = new KStreamWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
     const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.sizeMs)
-    return this.#agg.build<Windowed<K>, VA>(
+    return this.agg.build<Windowed<K>, VA>(
       name,
       mi.storeName,
       () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.sizeMs),
@@ -213,64 +282,18 @@ class TimeWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
       mi.valueSerde
     )
   }
-
-  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
-    const b = this.#agg.builder
-    if (materialized !== undefined && materialized.storeName === undefined) b.newStoreName('KSTREAM-AGGREGATE-')
-    const mi = materializedInternal(
-      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
-      b,
-      'KSTREAM-AGGREGATE-'
-    )
-    mi.valueSerde ??= Serdes.Long()
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(
-      name,
-      mi,
-      () => 0n,
-      (_k, _v, agg) => agg + 1n
-    )
-  }
-
-  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
-    const b = this.#agg.builder
-    const mi = materializedInternal(
-      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
-      b,
-      'KSTREAM-REDUCE-'
-    )
-    mi.valueSerde ??= this.#agg.valueSerde
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
-    return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
-  }
-
-  aggregate<VA>(
-    initializer: Initializer<VA>,
-    aggregator: Aggregator<K, V, VA>,
-    materialized?: Materialized<K, VA>,
-    named?: Named
-  ): KTable<Windowed<K>, VA> {
-    const b = this.#agg.builder
-    const mi = materializedInternal(
-      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
-      b,
-      'KSTREAM-AGGREGATE-'
-    )
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(name, mi, initializer, aggregator)
-  }
 }
 
-class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
-  readonly #agg: AggregateBuilder<K, V>
+class SlidingWindowedKStreamImpl<K, V> extends WindowedAggregations<K, V> {
+  protected readonly burnsStoreNameOnCount = false
   readonly #windows: SlidingWindows
 
   constructor(agg: AggregateBuilder<K, V>, windows: SlidingWindows) {
-    this.#agg = agg
+    super(agg)
     this.#windows = windows
   }
 
-  #build<VA>(
+  protected build<VA>(
     name: string,
     mi: MaterializedInternal<K, VA>,
     initializer: Initializer<VA>,
@@ -285,10 +308,10 @@ class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
         `The retention period of the window store ${mi.storeName} must be no smaller than 2 * time difference plus the grace period. Got time difference=[${w.timeDifferenceMs}], grace=[${w.graceMs}], retention=[${retention}]`
       )
     }
-    const keySerde = mi.keySerde ?? this.#agg.keySerde
+    const keySerde = mi.keySerde ?? this.agg.keySerde
     const supplier = new KStreamSlidingWindowAggregateSupplier<K, V, VA>(mi.storeName, w, initializer, aggregator)
     const tableKeySerde = keySerde === undefined ? undefined : timeWindowedSerde(keySerde, w.timeDifferenceMs)
-    return this.#agg.build<Windowed<K>, VA>(
+    return this.agg.build<Windowed<K>, VA>(
       name,
       mi.storeName,
       () => windowStoreBuilder(mi, keySerde as Serde<K>, mi.valueSerde as Serde<VA>, retention, w.timeDifferenceMs),
@@ -296,52 +319,6 @@ class SlidingWindowedKStreamImpl<K, V> implements TimeWindowedKStream<K, V> {
       tableKeySerde,
       mi.valueSerde
     )
-  }
-
-  count(materialized?: Materialized<K, bigint>, named?: Named): KTable<Windowed<K>, bigint> {
-    const b = this.#agg.builder
-    // Unlike time and session windows, Kafka Streams burns no extra store name here.
-    const mi = materializedInternal(
-      materialized ?? Materialized.with<K, bigint>(this.#agg.keySerde, Serdes.Long()),
-      b,
-      'KSTREAM-AGGREGATE-'
-    )
-    mi.valueSerde ??= Serdes.Long()
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(
-      name,
-      mi,
-      () => 0n,
-      (_k, _v, agg) => agg + 1n
-    )
-  }
-
-  reduce(reducer: Reducer<V>, materialized?: Materialized<K, V>, named?: Named): KTable<Windowed<K>, V> {
-    const b = this.#agg.builder
-    const mi = materializedInternal(
-      materialized ?? Materialized.with(this.#agg.keySerde, this.#agg.valueSerde),
-      b,
-      'KSTREAM-REDUCE-'
-    )
-    mi.valueSerde ??= this.#agg.valueSerde
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-REDUCE-')
-    return this.#build<V>(name, mi, () => null as unknown as V, reduceAggregator(reducer))
-  }
-
-  aggregate<VA>(
-    initializer: Initializer<VA>,
-    aggregator: Aggregator<K, V, VA>,
-    materialized?: Materialized<K, VA>,
-    named?: Named
-  ): KTable<Windowed<K>, VA> {
-    const b = this.#agg.builder
-    const mi = materializedInternal(
-      materialized ?? Materialized.with<K, VA>(this.#agg.keySerde),
-      b,
-      'KSTREAM-AGGREGATE-'
-    )
-    const name = b.nameOrGenerate(named?.name, 'KSTREAM-AGGREGATE-')
-    return this.#build(name, mi, initializer, aggregator)
   }
 }
 
