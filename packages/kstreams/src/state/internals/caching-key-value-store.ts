@@ -2,10 +2,8 @@
 // per key per flush (commit or eviction).
 import type { BytesEntry, KeyValueBytesStore } from './bytes-store.ts'
 import type { InternalStoreContext, RecordContext } from './internal-store-context.ts'
-import { isInternalContext } from './internal-store-context.ts'
-import type { StateStore, StateStoreContext } from '../state-store.ts'
-import type { DirtyEntry, ThreadCache } from './thread-cache.ts'
-import { WrappedStore } from './wrapped-store.ts'
+import type { DirtyEntry } from './thread-cache.ts'
+import { CachingStore } from './caching-store.ts'
 
 /** Called for each flushed entry with the raw new and old values and the context the entry was written in. */
 export type BytesFlushListener = (
@@ -26,46 +24,24 @@ function inRange(key: Buffer, from: Buffer | null, to: Buffer | null): boolean {
 }
 
 export class CachingKeyValueStore
-  extends WrappedStore<KeyValueBytesStore>
+  extends CachingStore<KeyValueBytesStore, BytesFlushListener>
   implements KeyValueBytesStore, CachedStateStore
 {
-  #context: InternalStoreContext | null = null
-  #cache: ThreadCache | null = null
-  #namespace = ''
-  #listener: BytesFlushListener | null = null
-  #sendOldValues = false
-
-  override init(context: StateStoreContext, root: StateStore): void {
-    this.wrapped.init(context, root)
-    if (isInternalContext(context) && context.cache !== null) {
-      this.#context = context
-      this.#cache = context.cache
-      this.#namespace = `${context.taskId}-${this.name}`
-      this.#cache.addDirtyEntryFlushListener(this.#namespace, (entries) => this.#flushEntries(entries))
-    }
-  }
-
-  setFlushListener(listener: BytesFlushListener, sendOldValues: boolean): boolean {
-    this.#listener = listener
-    this.#sendOldValues = sendOldValues
-    return this.#cache !== null
-  }
-
-  #flushEntries(entries: DirtyEntry[]): void {
-    const ctx = this.#context as InternalStoreContext
+  protected flushEntries(entries: DirtyEntry[]): void {
+    const ctx = this.context as InternalStoreContext
     for (const entry of entries) {
-      if (this.#listener === null) {
+      if (this.listener === null) {
         this.#putToWrapped(ctx, entry)
         continue
       }
-      const oldValue = entry.value === null || this.#sendOldValues ? (this.wrapped.get(entry.key) ?? null) : null
+      const oldValue = entry.value === null || this.sendOldValues ? (this.wrapped.get(entry.key) ?? null) : null
       // Nothing in the store and nothing new: neither write nor forward.
       if (entry.value === null && oldValue === null) continue
       this.#putToWrapped(ctx, entry)
       const current = ctx.recordContext()
       ctx.setRecordContext(entry.context)
       try {
-        this.#listener(entry.key, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        this.listener(entry.key, entry.value, this.sendOldValues ? oldValue : null, entry.context)
       } finally {
         ctx.setRecordContext(current)
       }
@@ -83,23 +59,23 @@ export class CachingKeyValueStore
   }
 
   get(key: Buffer): Buffer | undefined {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) return this.wrapped.get(key)
-    const entry = cache.get(this.#namespace, id(key))
+    const entry = cache.get(this.namespace, id(key))
     if (entry !== undefined) return entry.value ?? undefined
     const value = this.wrapped.get(key)
-    if (value !== undefined) cache.put(this.#namespace, id(key), key, { value, dirty: false, context: null })
+    if (value !== undefined) cache.put(this.namespace, id(key), key, { value, dirty: false, context: null })
     return value
   }
 
   put(key: Buffer, value: Buffer | null): void {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) {
       this.wrapped.put(key, value)
       return
     }
-    const ctx = (this.#context as InternalStoreContext).recordContext()
-    cache.put(this.#namespace, id(key), key, { value, dirty: true, context: ctx })
+    const ctx = (this.context as InternalStoreContext).recordContext()
+    cache.put(this.namespace, id(key), key, { value, dirty: true, context: ctx })
   }
 
   putIfAbsent(key: Buffer, value: Buffer | null): Buffer | undefined {
@@ -121,8 +97,8 @@ export class CachingKeyValueStore
   #merged(from: Buffer | null, to: Buffer | null, reverse: boolean): BytesEntry[] {
     const merged = new Map<string, BytesEntry | null>()
     for (const e of this.wrapped.range(from, to)) merged.set(id(e.key), e)
-    if (this.#cache !== null) {
-      for (const [k, node] of this.#cache.entries(this.#namespace)) {
+    if (this.cache !== null) {
+      for (const [k, node] of this.cache.entries(this.namespace)) {
         if (!inRange(node.key, from, to)) continue
         merged.set(k, node.entry.value === null ? null : { key: node.key, value: node.entry.value })
       }
@@ -158,19 +134,5 @@ export class CachingKeyValueStore
 
   approximateNumEntries(): number {
     return this.wrapped.approximateNumEntries()
-  }
-
-  override flush(): void {
-    if (this.#cache !== null) this.#cache.flush(this.#namespace)
-    this.wrapped.flush()
-  }
-
-  override close(): void {
-    try {
-      this.flush()
-    } finally {
-      if (this.#cache !== null) this.#cache.close(this.#namespace)
-      this.wrapped.close()
-    }
   }
 }

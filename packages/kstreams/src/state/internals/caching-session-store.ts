@@ -1,15 +1,13 @@
 // Buffers session writes in the task's record cache, as Kafka Streams' CachingSessionStore: the store below and
 // downstream processors see at most one update per session per flush (commit or eviction). Reads merge the cache
 // over the store; a cached removal hides the stored session.
-import type { StateStore, StateStoreContext } from '../state-store.ts'
 import type { SessionBytesEntry, SessionBytesStore } from './bytes-store.ts'
 import { CachedKeyIndex } from './cached-key-index.ts'
 import type { InternalStoreContext, RecordContext } from './internal-store-context.ts'
-import { isInternalContext } from './internal-store-context.ts'
 import { byteKey } from './store-support.ts'
 import type { DirtyEntry, ThreadCache } from './thread-cache.ts'
 import { decodeSessionStoreKey, encodeSessionStoreKey } from './window-key-schema.ts'
-import { WrappedStore } from './wrapped-store.ts'
+import { CachingStore } from './caching-store.ts'
 
 /** Called for each flushed session with the raw new and old aggregates and the context it was written in. */
 export type SessionBytesFlushListener = (
@@ -43,52 +41,31 @@ function inKeyRange(keyId: string, from: string | null, to: string | null): bool
 }
 
 export class CachingSessionStore
-  extends WrappedStore<SessionBytesStore>
+  extends CachingStore<SessionBytesStore, SessionBytesFlushListener>
   implements SessionBytesStore, CachedSessionStore
 {
-  #context: InternalStoreContext | null = null
-  #cache: ThreadCache | null = null
-  #namespace = ''
-  #listener: SessionBytesFlushListener | null = null
-  #sendOldValues = false
   readonly #index = new CachedKeyIndex()
 
   get retentionPeriod(): number {
     return this.wrapped.retentionPeriod
   }
 
-  override init(context: StateStoreContext, root: StateStore): void {
-    this.wrapped.init(context, root)
-    if (isInternalContext(context) && context.cache !== null) {
-      this.#context = context
-      this.#cache = context.cache
-      this.#namespace = `${context.taskId}-${this.name}`
-      this.#cache.addDirtyEntryFlushListener(this.#namespace, (entries) => this.#flushEntries(entries))
-    }
-  }
-
-  setFlushListener(listener: SessionBytesFlushListener, sendOldValues: boolean): boolean {
-    this.#listener = listener
-    this.#sendOldValues = sendOldValues
-    return this.#cache !== null
-  }
-
-  #flushEntries(entries: DirtyEntry[]): void {
-    const ctx = this.#context as InternalStoreContext
+  protected flushEntries(entries: DirtyEntry[]): void {
+    const ctx = this.context as InternalStoreContext
     for (const entry of entries) {
       const { key, start, end } = decodeSessionStoreKey(entry.key)
       let oldValue: Buffer | null = null
-      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) {
+      if (this.listener !== null && (entry.value === null || this.sendOldValues)) {
         oldValue = this.wrapped.fetchSession(key, start, end) ?? null
       }
       // Neither stored nor new: nothing to write or forward.
-      if (this.#listener !== null && entry.value === null && oldValue === null) continue
+      if (this.listener !== null && entry.value === null && oldValue === null) continue
       const current = ctx.recordContext()
       ctx.setRecordContext(entry.context)
       try {
         this.wrapped.put(key, start, end, entry.value)
-        if (this.#listener !== null) {
-          this.#listener(key, start, end, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        if (this.listener !== null) {
+          this.listener(key, start, end, entry.value, this.sendOldValues ? oldValue : null, entry.context)
         }
       } finally {
         ctx.setRecordContext(current)
@@ -97,19 +74,19 @@ export class CachingSessionStore
   }
 
   put(key: Buffer, start: number, end: number, value: Buffer | null): void {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) {
       this.wrapped.put(key, start, end, value)
       return
     }
     const binary = encodeSessionStoreKey(key, start, end)
     const id = byteKey(binary)
-    cache.put(this.#namespace, id, binary, {
+    cache.put(this.namespace, id, binary, {
       value,
       dirty: true,
-      context: (this.#context as InternalStoreContext).recordContext()
+      context: (this.context as InternalStoreContext).recordContext()
     })
-    this.#index.add(cache, this.#namespace, byteKey(key), id, binary)
+    this.#index.add(cache, this.namespace, byteKey(key), id, binary)
   }
 
   remove(key: Buffer, start: number, end: number): void {
@@ -117,18 +94,18 @@ export class CachingSessionStore
   }
 
   fetchSession(key: Buffer, start: number, end: number): Buffer | undefined {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) return this.wrapped.fetchSession(key, start, end)
-    const entry = cache.get(this.#namespace, byteKey(encodeSessionStoreKey(key, start, end)))
+    const entry = cache.get(this.namespace, byteKey(encodeSessionStoreKey(key, start, end)))
     if (entry !== undefined) return entry.value ?? undefined
     return this.wrapped.fetchSession(key, start, end)
   }
 
   // Cached sessions are not filtered by the store's retention: Kafka Streams' cache iterators are not either.
   #cachedOf(key: Buffer): Candidate[] {
-    const cache = this.#cache as ThreadCache
+    const cache = this.cache as ThreadCache
     const keyId = byteKey(key)
-    return this.#index.lookup(cache, this.#namespace, keyId).map(({ binary, entry }) => {
+    return this.#index.lookup(cache, this.namespace, keyId).map(({ binary, entry }) => {
       const d = decodeSessionStoreKey(binary)
       return { key: d.key, keyId, start: d.start, end: d.end, value: entry.value }
     })
@@ -136,7 +113,7 @@ export class CachingSessionStore
 
   #cachedInRange(from: string | null, to: string | null): Candidate[] {
     const out: Candidate[] = []
-    for (const [, node] of (this.#cache as ThreadCache).entries(this.#namespace)) {
+    for (const [, node] of (this.cache as ThreadCache).entries(this.namespace)) {
       const d = decodeSessionStoreKey(node.key)
       const keyId = byteKey(d.key)
       if (inKeyRange(keyId, from, to)) {
@@ -178,7 +155,7 @@ export class CachingSessionStore
     latestSessionStartTime: number
   ): Iterable<SessionBytesEntry> {
     const stored = this.wrapped.findSessions(key, earliestSessionEndTime, latestSessionStartTime)
-    if (this.#cache === null) return stored
+    if (this.cache === null) return stored
     return this.#merge(stored, this.#cachedOf(key), earliestSessionEndTime, latestSessionStartTime, false)
   }
 
@@ -187,7 +164,7 @@ export class CachingSessionStore
     earliestSessionEndTime: number,
     latestSessionStartTime: number
   ): Iterable<SessionBytesEntry> {
-    if (this.#cache === null) {
+    if (this.cache === null) {
       return this.wrapped.backwardFindSessions(key, earliestSessionEndTime, latestSessionStartTime)
     }
     const stored = this.wrapped.findSessions(key, earliestSessionEndTime, latestSessionStartTime)
@@ -201,7 +178,7 @@ export class CachingSessionStore
     latestSessionStartTime: number
   ): Iterable<SessionBytesEntry> {
     const stored = this.wrapped.findSessionsRange(keyFrom, keyTo, earliestSessionEndTime, latestSessionStartTime)
-    if (this.#cache === null) return stored
+    if (this.cache === null) return stored
     const from = keyFrom === null ? null : byteKey(keyFrom)
     const to = keyTo === null ? null : byteKey(keyTo)
     if (from !== null && to !== null && from > to) return []
@@ -209,27 +186,16 @@ export class CachingSessionStore
   }
 
   fetch(key: Buffer): Iterable<SessionBytesEntry> {
-    if (this.#cache === null) return this.wrapped.fetch(key)
+    if (this.cache === null) return this.wrapped.fetch(key)
     return this.#merge(this.wrapped.fetch(key), this.#cachedOf(key), -Infinity, Infinity, false)
   }
 
   all(): Iterable<SessionBytesEntry> {
-    if (this.#cache === null) return this.wrapped.all()
+    if (this.cache === null) return this.wrapped.all()
     return this.#merge(this.wrapped.all(), this.#cachedInRange(null, null), -Infinity, Infinity, false)
   }
 
-  override flush(): void {
-    if (this.#cache !== null) this.#cache.flush(this.#namespace)
-    this.wrapped.flush()
-  }
-
-  override close(): void {
-    try {
-      this.flush()
-    } finally {
-      if (this.#cache !== null) this.#cache.close(this.#namespace)
-      this.#index.clear()
-      this.wrapped.close()
-    }
+  protected override onClose(): void {
+    this.#index.clear()
   }
 }

@@ -1,15 +1,13 @@
 // Buffers window writes in the task's record cache, as Kafka Streams' CachingWindowStore: the store below and
 // downstream processors see at most one update per window per flush (commit or eviction). Reads merge the cache
 // over the store; a cached deletion hides the stored window.
-import type { StateStore, StateStoreContext } from '../state-store.ts'
 import type { WindowBytesEntry, WindowBytesStore } from './bytes-store.ts'
 import { CachedKeyIndex } from './cached-key-index.ts'
 import type { InternalStoreContext, RecordContext } from './internal-store-context.ts'
-import { isInternalContext } from './internal-store-context.ts'
 import { byteKey } from './store-support.ts'
 import type { DirtyEntry, ThreadCache } from './thread-cache.ts'
 import { decodeWindowStoreKey, encodeWindowStoreKey } from './window-key-schema.ts'
-import { WrappedStore } from './wrapped-store.ts'
+import { CachingStore } from './caching-store.ts'
 
 /** Called for each flushed window with the raw new and old values and the context it was written in. */
 export type WindowBytesFlushListener = (
@@ -36,12 +34,10 @@ function compare(a: Candidate, b: Candidate): number {
   return a.windowStart - b.windowStart || (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)
 }
 
-export class CachingWindowStore extends WrappedStore<WindowBytesStore> implements WindowBytesStore, CachedWindowStore {
-  #context: InternalStoreContext | null = null
-  #cache: ThreadCache | null = null
-  #namespace = ''
-  #listener: WindowBytesFlushListener | null = null
-  #sendOldValues = false
+export class CachingWindowStore
+  extends CachingStore<WindowBytesStore, WindowBytesFlushListener>
+  implements WindowBytesStore, CachedWindowStore
+{
   readonly #index = new CachedKeyIndex()
 
   get retentionPeriod(): number {
@@ -56,38 +52,22 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     return this.wrapped.retainDuplicates
   }
 
-  override init(context: StateStoreContext, root: StateStore): void {
-    this.wrapped.init(context, root)
-    if (isInternalContext(context) && context.cache !== null) {
-      this.#context = context
-      this.#cache = context.cache
-      this.#namespace = `${context.taskId}-${this.name}`
-      this.#cache.addDirtyEntryFlushListener(this.#namespace, (entries) => this.#flushEntries(entries))
-    }
-  }
-
-  setFlushListener(listener: WindowBytesFlushListener, sendOldValues: boolean): boolean {
-    this.#listener = listener
-    this.#sendOldValues = sendOldValues
-    return this.#cache !== null
-  }
-
-  #flushEntries(entries: DirtyEntry[]): void {
-    const ctx = this.#context as InternalStoreContext
+  protected flushEntries(entries: DirtyEntry[]): void {
+    const ctx = this.context as InternalStoreContext
     for (const entry of entries) {
       const { key, windowStart } = decodeWindowStoreKey(entry.key)
       let oldValue: Buffer | null = null
-      if (this.#listener !== null && (entry.value === null || this.#sendOldValues)) {
+      if (this.listener !== null && (entry.value === null || this.sendOldValues)) {
         oldValue = this.wrapped.fetch(key, windowStart) ?? null
       }
       // Neither stored nor new: nothing to write or forward.
-      if (this.#listener !== null && entry.value === null && oldValue === null) continue
+      if (this.listener !== null && entry.value === null && oldValue === null) continue
       const current = ctx.recordContext()
       ctx.setRecordContext(entry.context)
       try {
         this.wrapped.put(key, entry.value, windowStart)
-        if (this.#listener !== null) {
-          this.#listener(key, windowStart, entry.value, this.#sendOldValues ? oldValue : null, entry.context)
+        if (this.listener !== null) {
+          this.listener(key, windowStart, entry.value, this.sendOldValues ? oldValue : null, entry.context)
         }
       } finally {
         ctx.setRecordContext(current)
@@ -96,25 +76,25 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
   }
 
   put(key: Buffer, value: Buffer | null, windowStart: number): void {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) {
       this.wrapped.put(key, value, windowStart)
       return
     }
     const binary = encodeWindowStoreKey(key, windowStart, 0)
     const id = byteKey(binary)
-    cache.put(this.#namespace, id, binary, {
+    cache.put(this.namespace, id, binary, {
       value,
       dirty: true,
-      context: (this.#context as InternalStoreContext).recordContext()
+      context: (this.context as InternalStoreContext).recordContext()
     })
-    this.#index.add(cache, this.#namespace, byteKey(key), id, binary)
+    this.#index.add(cache, this.namespace, byteKey(key), id, binary)
   }
 
   fetch(key: Buffer, windowStart: number): Buffer | undefined {
-    const cache = this.#cache
+    const cache = this.cache
     if (cache === null) return this.wrapped.fetch(key, windowStart)
-    const entry = cache.get(this.#namespace, byteKey(encodeWindowStoreKey(key, windowStart, 0)))
+    const entry = cache.get(this.namespace, byteKey(encodeWindowStoreKey(key, windowStart, 0)))
     if (entry !== undefined) return entry.value ?? undefined
     return this.wrapped.fetch(key, windowStart)
   }
@@ -123,7 +103,7 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
   // a window that expired from the store is still read while it sits in the cache.
   #cachedOf(key: Buffer): Candidate[] {
     const keyId = byteKey(key)
-    return this.#index.lookup(this.#cache as ThreadCache, this.#namespace, keyId).map(({ binary, entry }) => {
+    return this.#index.lookup(this.cache as ThreadCache, this.namespace, keyId).map(({ binary, entry }) => {
       const d = decodeWindowStoreKey(binary)
       return { key: d.key, keyId, windowStart: d.windowStart, value: entry.value }
     })
@@ -131,7 +111,7 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
 
   #cachedInRange(from: string | null, to: string | null): Candidate[] {
     const out: Candidate[] = []
-    for (const [, node] of (this.#cache as ThreadCache).entries(this.#namespace)) {
+    for (const [, node] of (this.cache as ThreadCache).entries(this.namespace)) {
       const d = decodeWindowStoreKey(node.key)
       const keyId = byteKey(d.key)
       if ((from === null || keyId >= from) && (to === null || keyId <= to)) {
@@ -163,12 +143,12 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
   }
 
   fetchRange(key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
-    if (this.#cache === null) return this.wrapped.fetchRange(key, timeFrom, timeTo)
+    if (this.cache === null) return this.wrapped.fetchRange(key, timeFrom, timeTo)
     return this.#merge(this.wrapped.fetchRange(key, timeFrom, timeTo), this.#cachedOf(key), timeFrom, timeTo, false)
   }
 
   backwardFetchRange(key: Buffer, timeFrom: number, timeTo: number): Iterable<WindowBytesEntry> {
-    if (this.#cache === null) return this.wrapped.backwardFetchRange(key, timeFrom, timeTo)
+    if (this.cache === null) return this.wrapped.backwardFetchRange(key, timeFrom, timeTo)
     return this.#merge(this.wrapped.fetchRange(key, timeFrom, timeTo), this.#cachedOf(key), timeFrom, timeTo, true)
   }
 
@@ -178,7 +158,7 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
     timeFrom: number,
     timeTo: number
   ): Iterable<WindowBytesEntry> {
-    if (this.#cache === null) return this.wrapped.fetchKeyRange(keyFrom, keyTo, timeFrom, timeTo)
+    if (this.cache === null) return this.wrapped.fetchKeyRange(keyFrom, keyTo, timeFrom, timeTo)
     const from = keyFrom === null ? null : byteKey(keyFrom)
     const to = keyTo === null ? null : byteKey(keyTo)
     if (from !== null && to !== null && from > to) return []
@@ -196,22 +176,11 @@ export class CachingWindowStore extends WrappedStore<WindowBytesStore> implement
   }
 
   all(): Iterable<WindowBytesEntry> {
-    if (this.#cache === null) return this.wrapped.all()
+    if (this.cache === null) return this.wrapped.all()
     return this.#merge(this.wrapped.all(), this.#cachedInRange(null, null), -Infinity, Infinity, false)
   }
 
-  override flush(): void {
-    if (this.#cache !== null) this.#cache.flush(this.#namespace)
-    this.wrapped.flush()
-  }
-
-  override close(): void {
-    try {
-      this.flush()
-    } finally {
-      if (this.#cache !== null) this.#cache.close(this.#namespace)
-      this.#index.clear()
-      this.wrapped.close()
-    }
+  protected override onClose(): void {
+    this.#index.clear()
   }
 }
