@@ -11,7 +11,10 @@ import { Consumed, Grouped, KeyValue, Materialized, Produced, Serdes, StreamsBui
 import type { Topology } from '../../src/index.ts'
 import { KafkaStreams } from '../../src/runtime/kafka-streams.ts'
 import type { ProcessingGuarantee } from '../../src/runtime/internals/runtime-config.ts'
-import { admin, bootstrap, consumer, memoryLogger, producer, uniqueName } from './helpers.ts'
+import { admin, bootstrap, consumer, memoryLogger, producer, uniqueName, waitFor } from './helpers.ts'
+
+// This file's waits allow up to a minute (a broker under load can be slow to rebalance).
+const WAIT_MS = 60_000
 
 interface Rating {
   movieId: number
@@ -40,14 +43,6 @@ function topology(ratings: string, averages: string): Topology {
     .toStream()
     .to(averages, Produced.with(Serdes.Long(), Serdes.Double()))
   return builder.build()
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 async function produceRatings(t: TestContext, topic: string, ratings: Rating[]): Promise<void> {
@@ -84,12 +79,19 @@ async function readAverages(
   })
   c.subscribe([topic])
   const latest = new Map<number, number>()
-  await waitFor('final averages in the output topic', async () => {
-    for (const r of await c.consume(1000, 200)) {
-      latest.set(Number(Serdes.Long().deserialize(topic, r.key)), Serdes.Double().deserialize(topic, r.value) as number)
-    }
-    return [...expected].every(([k, v]) => latest.get(k) === v)
-  })
+  await waitFor(
+    'final averages in the output topic',
+    async () => {
+      for (const r of await c.consume(1000, 200)) {
+        latest.set(
+          Number(Serdes.Long().deserialize(topic, r.key)),
+          Serdes.Double().deserialize(topic, r.value) as number
+        )
+      }
+      return [...expected].every(([k, v]) => latest.get(k) === v)
+    },
+    WAIT_MS
+  )
   return latest
 }
 
@@ -126,7 +128,7 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     await streams.start()
     const latest = await readAverages(t, averagesTopic, expected, guarantee)
     for (const [movie, avg] of expected) assert.equal(latest.get(movie), avg, `average of movie ${movie}`)
-    await waitFor('RUNNING', () => streams.state === 'RUNNING')
+    await waitFor('RUNNING', () => streams.state === 'RUNNING', WAIT_MS)
     const store = streams.store<bigint, number>('average-ratings')
     for (const [movie, avg] of expected) assert.equal(store.get(BigInt(movie)), avg, `store average of movie ${movie}`)
     assert.ok(
@@ -141,9 +143,9 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     const again = new KafkaStreams(topology(ratingsTopic, averagesTopic), config, { logger })
     t.after(() => again.close())
     await again.start()
-    await waitFor('RUNNING after restore', () => again.state === 'RUNNING')
+    await waitFor('RUNNING after restore', () => again.state === 'RUNNING', WAIT_MS)
     const restored = again.store<bigint, number>('average-ratings')
-    await waitFor('restored store', () => [...expected].every(([k, v]) => restored.get(BigInt(k)) === v))
+    await waitFor('restored store', () => [...expected].every(([k, v]) => restored.get(BigInt(k)) === v), WAIT_MS)
     assert.ok(again.metrics().restoredRecordsTotal > 0, 'records were restored from the changelog')
     assert.equal(await again.close(), true)
     rmSync(stateDir, { recursive: true, force: true })
