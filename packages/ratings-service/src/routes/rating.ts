@@ -1,6 +1,6 @@
 // POST /rating: validates the body, writes it to the ratings topic and answers 202 only once the broker acknowledged
 // it (acks=all, idempotent producer). Ratings are whole numbers from 1 to 10, as the page offers (8.0 in JSON is 8).
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Rating } from '../topology.ts'
 
 const body = {
@@ -13,8 +13,26 @@ const body = {
   }
 } as const
 
+// JSON is UTF-8 (RFC 8259 section 8.1), yet Fastify decodes every body as UTF-8 whatever its charset says and ignores
+// Content-Encoding: a body declared latin1, UTF-16 or gzip was read as something else than what was sent, and a valid
+// one got a 202 (found by test/reliability/http-fuzz.test.ts). Both are refused with 415 before the body is read.
+async function onlyUtf8Identity(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const encoding = request.headers['content-encoding']
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return await unsupported(reply, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding ${encoding} is not supported`)
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase()
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return await unsupported(reply, 'UNSUPPORTED_CHARSET', `charset ${charset} is not supported: JSON is UTF-8`)
+  }
+}
+
+async function unsupported(reply: FastifyReply, code: string, message: string): Promise<void> {
+  await reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code, message })
+}
+
 export async function ratingRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: Rating }>('/rating', { schema: { body } }, async (request, reply) => {
+  app.post<{ Body: Rating }>('/rating', { schema: { body }, onRequest: onlyUtf8Identity }, async (request, reply) => {
     const { movieId, rating } = request.body
     if (!app.config.movies.has(movieId)) {
       app.metrics.ratings.inc({ result: 'rejected' })
