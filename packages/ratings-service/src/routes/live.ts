@@ -4,7 +4,10 @@
 //
 // Slow readers: a socket whose unsent data passes `wsMaxBufferedBytes` is closed with 1013 (try again later)
 // instead of buffering without bound. Nothing is lost by that: the page reconnects and the new snapshot holds
-// every movie's latest average.
+// every movie's latest average. The check runs before each send, so a socket never queues more than
+// `wsMaxBufferedBytes` plus one message in this process (the kernel's socket buffers come on top); once closed it
+// gets nothing more, and ws frees what it queued when the peer answers the close or after its 30 s close timeout.
+// test/reliability/ws-load.test.ts measures that bound, and that a stalled socket does not delay the others.
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { MovieAverage } from '../kafka.ts'

@@ -9,6 +9,8 @@ const gc = runInNewContext('gc') as (options?: { type: 'major'; execution: 'sync
 
 export interface MemoryReading {
   readonly heapUsed: number
+  /** Memory of Buffers and other objects outside the V8 heap (socket write queues are here). */
+  readonly external: number
   readonly rss: number
 }
 
@@ -16,8 +18,8 @@ export interface MemoryReading {
 export function liveMemory(): MemoryReading {
   gc()
   gc()
-  const { heapUsed, rss } = process.memoryUsage()
-  return { heapUsed, rss }
+  const { heapUsed, external, rss } = process.memoryUsage()
+  return { heapUsed, external, rss }
 }
 
 export function mb(bytes: number): string {
