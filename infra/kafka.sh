@@ -4,16 +4,21 @@
 #
 #   infra/kafka.sh fetch                      gather the jars into .cache/kafka/libs (skipped when present)
 #   infra/kafka.sh start|stop|status          one combined broker+controller node on 127.0.0.1
+#   infra/kafka.sh transactions               list the single node's transactional ids
 #   infra/kafka.sh cluster start|stop|status  three nodes, static quorum, RF 3 for internal topics, min ISR 2
 #   infra/kafka.sh cluster kill N             kill -9 node N (1..3)
 #   infra/kafka.sh cluster stop-node N        stop node N cleanly
 #   infra/kafka.sh cluster start-node N       start node N again (restart N = stop-node then start-node)
+#   infra/kafka.sh cluster controller         print the id of the active controller (the KRaft quorum leader)
+#   infra/kafka.sh cluster transactions       list the transactional ids the cluster knows (state, coordinator)
+#   infra/kafka.sh cluster pid N              print node N's JVM pid (exit 3 when it is not running)
 #   infra/kafka.sh classpath                  print the classpath (for Kafka's own Java tools)
 #
 # Environment (single node): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (.data/kafka).
 # Environment (cluster): KAFKA_CLUSTER_DIR (.data/kafka-cluster), KAFKA_CLUSTER_PORT_BASE (29090: node N listens on
 # base+N), KAFKA_CLUSTER_CONTROLLER_PORT_BASE (29190).
-# Both: KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_START_TIMEOUT seconds (120), KAFKA_LIBS (.cache/kafka/libs), JAVA.
+# Both: KAFKA_HEAP_OPTS (-Xms256m -Xmx512m), KAFKA_START_TIMEOUT seconds (120), KAFKA_LIBS (.cache/kafka/libs), JAVA,
+# KAFKA_TOOL_HEAP_OPTS (-Xms32m -Xmx256m, for the admin tools behind `controller` and `transactions`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +27,7 @@ PROBE="$ROOT/infra/kafka/probe.py"
 LIBS="${KAFKA_LIBS:-$ROOT/.cache/kafka/libs}"
 JAVA="${JAVA:-java}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+TOOL_HEAP_OPTS="${KAFKA_TOOL_HEAP_OPTS:--Xms32m -Xmx256m}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
@@ -83,6 +89,14 @@ pids_for_config() {
 run_java() {
   # shellcheck disable=SC2086
   "$JAVA" $HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="file:$ROOT/infra/kafka/log4j2.properties" \
+    -cp "$(classpath)" "$@"
+}
+
+# run_tool CLASS ARGS...: one of Kafka's admin tools (a short-lived client JVM, so a small heap).
+run_tool() {
+  # shellcheck disable=SC2086
+  "$JAVA" $TOOL_HEAP_OPTS -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="file:$ROOT/infra/kafka/log4j2.properties" \
     -cp "$(classpath)" "$@"
 }
@@ -340,8 +354,19 @@ cluster_start_node() {
   log "node $n ready in $((SECONDS - t0)) s"
 }
 
+# The quorum leader is the active controller; every node is broker+controller, so killing it also kills a broker.
+cluster_controller() {
+  cluster_vars
+  local out leader
+  out="$(run_tool org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$(cluster_bootstrap)" describe --status 2>&1)" ||
+    die "kafka-metadata-quorum failed: $(printf '%s' "$out" | tail -n 3)"
+  leader="$(printf '%s\n' "$out" | sed -n 's/^LeaderId:[[:space:]]*\([0-9-]*\).*/\1/p')"
+  [[ "$leader" =~ ^[0-9]+$ && "$leader" -ge 0 ]] || die "no quorum leader in: $(printf '%s' "$out" | head -n 3)"
+  printf '%s\n' "$leader"
+}
+
 cluster_cmd() {
-  local sub="${1:-}" n="${2:-}"
+  local sub="${1:-}" n="${2:-}" pid
   case "$sub" in
   start) cluster_start ;;
   stop) cluster_stop ;;
@@ -373,7 +398,19 @@ cluster_cmd() {
     stop_node "$(node_dir "$n")" "$(node_dir "$n")/server.properties" TERM
     cluster_start_node "$n"
     ;;
-  *) die "usage: infra/kafka.sh cluster start|stop|status|bootstrap|kill N|stop-node N|start-node N|restart N" ;;
+  controller) cluster_controller ;;
+  transactions)
+    cluster_vars
+    run_tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server "$(cluster_bootstrap)" list
+    ;;
+  pid)
+    check_node "$n"
+    cluster_vars
+    pid="$(read_pid "$(node_dir "$n")/kafka.pid")"
+    pid_alive "$pid" || exit 3
+    printf '%s\n' "$pid"
+    ;;
+  *) die "usage: infra/kafka.sh cluster start|stop|status|bootstrap|controller|transactions|pid N|kill N|stop-node N|start-node N|restart N" ;;
   esac
 }
 
@@ -382,6 +419,10 @@ fetch) fetch ;;
 start) single_start ;;
 stop) single_stop ;;
 status) single_status ;;
+transactions)
+  single_vars
+  run_tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server "127.0.0.1:$PORT" list
+  ;;
 classpath)
   classpath
   printf '\n'
@@ -390,5 +431,5 @@ cluster)
   shift
   cluster_cmd "$@"
   ;;
-*) die "usage: infra/kafka.sh fetch|start|stop|status|classpath|cluster <start|stop|status|kill N|stop-node N|start-node N|restart N>" ;;
+*) die "usage: infra/kafka.sh fetch|start|stop|status|transactions|classpath|cluster <start|stop|status|controller|transactions|pid N|kill N|stop-node N|start-node N|restart N>" ;;
 esac
