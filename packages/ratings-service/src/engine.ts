@@ -1,5 +1,7 @@
 // The stream-processing side of the service: KafkaStreams running the running-average topology, seen by the routes
-// through a narrow interface (state, metrics, interactive queries) so they can be tested without a broker.
+// through a narrow interface (state, metrics, interactive queries) so they can be tested without a broker. By default
+// it runs in a child process of its own (engine-process.ts, reached through ChildProcessEngine), so processing never
+// shares the event loop that answers POST /rating; `ENGINE_MODE=inline` keeps it in the server's process.
 import { KafkaStreams, Serdes } from 'kstreams-ts'
 import type { KafkaStreamsState, ReadOnlyKeyValueStore, StreamsLogger, StreamsMetrics } from 'kstreams-ts'
 import type { ServiceConfig } from './config.ts'
@@ -12,16 +14,22 @@ export type AverageLookup =
   | { readonly local: true; readonly value: MovieAverage | null }
   | { readonly local: false; readonly activeHost: string | undefined }
 
-/** What the routes need from the engine. */
+/**
+ * What the routes need from the engine. `state` and `metrics()` answer at once (an engine in another process
+ * reports them as they change, metrics about once a second); the queries may be asynchronous.
+ */
 export interface RatingsEngine {
   readonly state: KafkaStreamsState
   metrics(): StreamsMetrics
-  /** Interactive query for one movie; throws when the stores cannot be queried (engine not running). */
-  lookup(movieId: number): AverageLookup
+  /**
+   * Interactive query for one movie; fails with an error whose `code` is ILLEGAL_STATE or STORE_CLOSED when the
+   * stores cannot be queried now (restoring, rebalancing, engine not running).
+   */
+  lookup(movieId: number): AverageLookup | Promise<AverageLookup>
   /** Every average held by this instance's tasks. */
-  localAverages(): MovieAverage[]
+  localAverages(): MovieAverage[] | Promise<MovieAverage[]>
   /** `application.server` of the other instances that hold part of the averages store. */
-  otherHosts(): string[]
+  otherHosts(): string[] | Promise<string[]>
   /** True when the state allows interactive queries. */
   readonly queryable: boolean
   close(timeoutMs: number): Promise<void>
@@ -33,7 +41,12 @@ export class StreamsEngine implements RatingsEngine {
   readonly #longSerde = Serdes.Long()
   readonly #applicationServer: string
 
-  constructor(config: ServiceConfig, serdes: TopologySerdes, logger: StreamsLogger) {
+  constructor(
+    config: ServiceConfig,
+    serdes: TopologySerdes,
+    logger: StreamsLogger,
+    onState?: (state: KafkaStreamsState) => void
+  ) {
     this.#applicationServer = config.applicationServer
     const topology = buildTopology(serdes, config.topics)
     this.#streams = new KafkaStreams(
@@ -53,6 +66,7 @@ export class StreamsEngine implements RatingsEngine {
       },
       { logger }
     )
+    if (onState !== undefined) this.#streams.setStateListener((state) => onState(state))
   }
 
   /** Starts the engine; resolves once it joined the group (state REBALANCING), rejects on a bad setup. */

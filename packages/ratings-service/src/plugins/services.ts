@@ -1,9 +1,11 @@
 // Starts what the routes depend on (topics, producer, averages feed, streams engine) and stops it in onClose, in
-// the order that loses nothing: stop the engine, flush the producer, then close the feed. Tests pass their own
+// the order that loses nothing: stop the engine, flush the producer, then close the feed. The engine runs in a child
+// process by default (see child-engine.ts); ENGINE_MODE=inline keeps it in this process. Tests pass their own
 // services (test doubles or pre-started ones) through build({ services }).
 import type { FastifyInstance } from 'fastify'
 import { createSchemaRegistryClient } from 'kstreams-ts'
 import type { ServiceConfig } from '../config.ts'
+import { ChildProcessEngine } from '../child-engine.ts'
 import { StreamsEngine } from '../engine.ts'
 import type { RatingsEngine } from '../engine.ts'
 import { RatingProducer, StatsFeed, ensureTopics } from '../kafka.ts'
@@ -23,8 +25,26 @@ declare module 'fastify' {
   }
 }
 
+/** Where the streams engine runs: `process` (default) in a child process of its own, `inline` in this one. */
+export type EngineMode = 'process' | 'inline'
+
+/** `ENGINE_MODE` from the environment (default `process`). */
+export function engineMode(env: Readonly<Record<string, string | undefined>> = process.env): EngineMode {
+  const mode = env.ENGINE_MODE ?? 'process'
+  if (mode !== 'process' && mode !== 'inline') {
+    throw Object.assign(new Error(`expected process or inline, got ${JSON.stringify(mode)}`), {
+      setting: 'ENGINE_MODE'
+    })
+  }
+  return mode
+}
+
 /** Starts the real services against Kafka and the registry named in `config`. */
-export async function startServices(app: FastifyInstance, config: ServiceConfig): Promise<Services> {
+export async function startServices(
+  app: FastifyInstance,
+  config: ServiceConfig,
+  mode: EngineMode = engineMode()
+): Promise<Services> {
   const log = app.log.child({ component: 'kafka' })
   const { topics } = config
   // The averages and stats topics are tables (latest value per movie): compaction keeps them small.
@@ -51,24 +71,47 @@ export async function startServices(app: FastifyInstance, config: ServiceConfig)
     url: config.registry.url,
     ...(config.registry.basicAuth === undefined ? {} : { basicAuth: config.registry.basicAuth })
   })
-  // One serde per schema for the producer, the topology and the feed: the producer's registration also teaches the
-  // topology's reader the ratings schema id, which the engine does not fetch on its own yet.
+  // One serde per schema for the producer and the feed (and the topology when it runs here): one registry lookup
+  // per schema.
   const serdes = { rating: ratingSerde(registry), countAndSum: countAndSumSerde(registry) }
   const engineLog = app.log.child({ component: 'kstreams' })
-  const engine = new StreamsEngine(config, serdes, {
-    log: (level, message, fields) => engineLog[level](fields ?? {}, message)
-  })
   const started: Array<{ close: (ms: number) => Promise<void> }> = []
+  const closeStarted = async (): Promise<void> => {
+    for (const s of started.reverse()) await s.close(config.shutdownTimeoutMs).catch(() => {})
+  }
   try {
     const sink = await RatingProducer.create(config.kafka, topics.ratings, serdes.rating, config.produceTimeoutMs, log)
     started.push(sink)
-    const feed = await StatsFeed.create(config.kafka, topics.stats, serdes.countAndSum, log)
+    // The engine process starts while this one connects the feed; it needs the ratings schema registered (above).
+    const engineStarting: Promise<RatingsEngine> =
+      mode === 'process'
+        ? ChildProcessEngine.start(config, engineLog)
+        : (async () => {
+            const inline = new StreamsEngine(config, serdes, {
+              log: (level, message, fields) => engineLog[level](fields ?? {}, message)
+            })
+            try {
+              await inline.start()
+            } catch (err) {
+              await inline.close(config.shutdownTimeoutMs).catch(() => {})
+              throw err
+            }
+            return inline
+          })()
+    // Awaited below; until then a failure must not count as an unhandled rejection.
+    engineStarting.catch(() => {})
+    let feed: StatsFeed
+    try {
+      feed = await StatsFeed.create(config.kafka, topics.stats, serdes.countAndSum, log)
+    } catch (err) {
+      await engineStarting.then((e) => e.close(config.shutdownTimeoutMs)).catch(() => {})
+      throw err
+    }
     started.push({ close: async () => await feed.close() })
-    await engine.start()
+    const engine = await engineStarting
     return { sink, feed, engine }
   } catch (err) {
-    await engine.close(config.shutdownTimeoutMs).catch(() => {})
-    for (const s of started.reverse()) await s.close(config.shutdownTimeoutMs).catch(() => {})
+    await closeStarted()
     throw err
   }
 }

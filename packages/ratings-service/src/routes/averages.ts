@@ -35,13 +35,13 @@ export async function averagesRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { engine, feed } = app.services
       if (!engine.queryable) return notQueryable(app, reply)
-      const local = engine.localAverages().map((a): Answer => ({ ...a, source: 'store' }))
+      const local = (await engine.localAverages()).map((a): Answer => ({ ...a, source: 'store' }))
       if (request.query.local === 'true') return local
       const out = new Map<number, Answer>()
       // Fallback for movies whose owner cannot be asked: the feed reads every partition.
       for (const a of feed.snapshot()) out.set(a.movieId, { ...a, source: 'feed' })
       await Promise.all(
-        engine.otherHosts().map(async (host) => {
+        (await engine.otherHosts()).map(async (host) => {
           try {
             const res = await fetch(`http://${host}/averages?local=true`, {
               signal: AbortSignal.timeout(PROXY_TIMEOUT_MS)
@@ -86,7 +86,7 @@ export async function averagesRoutes(app: FastifyInstance): Promise<void> {
           .send({ statusCode: 404, error: 'Not Found', code: 'UNKNOWN_MOVIE', message: `no movie ${movieId}` })
       }
       if (!engine.queryable) return notQueryable(app, reply)
-      const found = engine.lookup(movieId)
+      const found = await engine.lookup(movieId)
       if (found.local) {
         return { ...(found.value ?? { movieId, rating: null, count: 0 }), source: 'store' }
       }
