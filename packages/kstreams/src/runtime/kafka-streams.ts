@@ -200,6 +200,15 @@ export class KafkaStreams {
       }
       const counts = await admin.describePartitionCounts([...userTopics])
       const plan = planTopics(builder, cfg.applicationId, counts, cfg.replicationFactor)
+      const dlq = cfg.deadLetterQueueTopic
+      if (dlq !== undefined && (await admin.describePartitionCounts([dlq])).get(dlq) === undefined) {
+        // Checked up front: otherwise the first poison record would fail the instance after it was already skipped.
+        throw new StreamsError(
+          'CONFIG_INVALID',
+          `errors.dead.letter.queue.topic.name: topic ${dlq} does not exist; create it before starting the application`,
+          { setting: 'errors.dead.letter.queue.topic.name', topic: dlq }
+        )
+      }
       this.#plan = plan
       const metadataTopic = InstanceDirectory.topicFor(cfg.applicationId)
       await admin.createTopics([

@@ -54,4 +54,19 @@ export function handlerOption<T>(config: StreamsConfig, key: string, fallback: T
   return raw as T
 }
 
+/** `errors.dead.letter.queue.topic.name`: a valid topic name, or undefined (no dead-letter queue). */
+export function deadLetterQueueTopic(config: StreamsConfig): string | undefined {
+  const key = 'errors.dead.letter.queue.topic.name'
+  const raw = config[key]
+  if (raw === undefined || raw === null) return undefined
+  if (typeof raw !== 'string' || !/^[a-zA-Z0-9._-]{1,249}$/.test(raw) || raw === '.' || raw === '..') {
+    throw new StreamsError(
+      'CONFIG_INVALID',
+      `${key}: expected a topic name (1-249 characters of a-z, A-Z, 0-9, '.', '_', '-'), got ${JSON.stringify(raw)}`,
+      { setting: key }
+    )
+  }
+  return raw
+}
+
 export type { DeserializationExceptionHandler, ProcessingExceptionHandler }

@@ -9,7 +9,7 @@ import type { SessionStore } from '../state/session-store.ts'
 import type { StateStore } from '../state/state-store.ts'
 import type { TimestampedWindowStore, WindowStore } from '../state/window-store.ts'
 import { KeyValueStoreFacade, WindowStoreFacade } from '../state/internals/store-facades.ts'
-import { cacheMaxBytes, handlerOption, optionalSerde } from '../runtime/streams-config.ts'
+import { cacheMaxBytes, deadLetterQueueTopic, handlerOption, optionalSerde } from '../runtime/streams-config.ts'
 import type { StreamsConfig } from '../runtime/streams-config.ts'
 import { TestInputTopic } from './test-input-topic.ts'
 import { TestOutputTopic } from './test-output-topic.ts'
@@ -71,6 +71,7 @@ export class TopologyTestDriver {
         handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)
       ),
       processingExceptionHandler: handlerOption(config, 'processing.exception.handler', logAndFailProcessing),
+      deadLetterQueueTopic: deadLetterQueueTopic(config),
       logger: { warn: () => {}, error: () => {} },
       wallClock: () => this.#wallClock,
       defaultKeySerde: optionalSerde(config, 'default.key.serde'),

@@ -15,7 +15,13 @@ import type {
 } from '../processor.ts'
 import { Record } from '../record.ts'
 import type { Headers } from '../record.ts'
-import type { DeserializationExceptionHandler, ErrorLogger, ProcessingExceptionHandler } from './error-handlers.ts'
+import { deadLetters, handlerResult } from './error-handlers.ts'
+import type {
+  DeserializationExceptionHandler,
+  ErrorLogger,
+  HandlerResponse,
+  ProcessingExceptionHandler
+} from './error-handlers.ts'
 import type {
   InternalTopologyBuilder,
   NodeFactory,
@@ -46,6 +52,8 @@ export interface StreamTaskOptions {
   readonly stateDir: string
   readonly deserializationExceptionHandler: DeserializationExceptionHandler
   readonly processingExceptionHandler: ProcessingExceptionHandler
+  /** `errors.dead.letter.queue.topic.name`: where the handlers' dead-letter records go (undefined: none). */
+  readonly deadLetterQueueTopic: string | undefined
   readonly logger: ErrorLogger
   readonly wallClock: () => number
   readonly defaultKeySerde: (Serializer<unknown> & Deserializer<unknown>) | undefined
@@ -119,6 +127,9 @@ export class StreamTask implements InternalStoreContext {
   #ctxTopic = ''
   #ctxPartition = -1
   #ctxOffset = -1
+  // The input record's bytes, for dead-letter records of processing errors.
+  #ctxRawKey: Buffer | null = null
+  #ctxRawValue: Buffer | null = null
   #inPunctuation = false
   #schemaFetchFailed = false
 
@@ -350,6 +361,8 @@ export class StreamTask implements InternalStoreContext {
     this.#ctxTopic = raw.topic
     this.#ctxPartition = raw.partition
     this.#ctxOffset = raw.offset
+    this.#ctxRawKey = raw.key
+    this.#ctxRawValue = raw.value
     if (timestamp > this.#streamTime) this.#streamTime = timestamp
     this.processedRecords++
     try {
@@ -369,9 +382,13 @@ export class StreamTask implements InternalStoreContext {
       offset: raw.offset,
       key: raw.key,
       value: raw.value,
-      timestamp: raw.timestamp
+      timestamp: raw.timestamp,
+      headers: raw.headers,
+      taskId: this.taskId,
+      deadLetterQueueTopic: this.#options.deadLetterQueueTopic
     })
-    if (response === 'continue') {
+    this.#sendDeadLetters(response)
+    if (handlerResult(response) === 'continue') {
       this.droppedRecords.total++
       return
     }
@@ -391,12 +408,17 @@ export class StreamTask implements InternalStoreContext {
           node.processor.process(record)
         } catch (error) {
           if (error instanceof FailedProcessing) throw error
+          const inPunctuation = this.#inPunctuation
           const response = this.#options.processingExceptionHandler(error, {
             processorNodeId: node.name,
             taskId: this.taskId,
-            record: this.recordContext()
+            record: this.recordContext(),
+            sourceRawKey: inPunctuation ? null : this.#ctxRawKey,
+            sourceRawValue: inPunctuation ? null : this.#ctxRawValue,
+            deadLetterQueueTopic: this.#options.deadLetterQueueTopic
           })
-          if (response === 'fail') {
+          this.#sendDeadLetters(response)
+          if (handlerResult(response) === 'fail') {
             throw new FailedProcessing(
               new StreamsError(
                 'PROCESSING',
@@ -420,6 +442,12 @@ export class StreamTask implements InternalStoreContext {
       }
     } finally {
       this.#currentNode = previous
+    }
+  }
+
+  #sendDeadLetters(response: HandlerResponse): void {
+    for (const r of deadLetters(response)) {
+      this.#options.collector.send(r.topic, r.key, r.value, r.headers, r.timestamp, undefined)
     }
   }
 

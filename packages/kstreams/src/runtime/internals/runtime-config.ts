@@ -11,7 +11,7 @@ import type {
 } from '../../processor/internals/error-handlers.ts'
 import type { Serde } from '../../serdes/serde.ts'
 import type { ClientProperties } from '../../internals/client/kafka-client.ts'
-import { cacheMaxBytes, handlerOption, optionalSerde } from '../streams-config.ts'
+import { cacheMaxBytes, deadLetterQueueTopic, handlerOption, optionalSerde } from '../streams-config.ts'
 import type { StreamsConfig } from '../streams-config.ts'
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2'
@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   readonly defaultValueSerde: Serde<unknown> | undefined
   readonly deserializationExceptionHandler: DeserializationExceptionHandler
   readonly processingExceptionHandler: ProcessingExceptionHandler
+  /** `errors.dead.letter.queue.topic.name` (KIP-1034); the topic must exist. */
+  readonly deadLetterQueueTopic: string | undefined
   /** Properties for every client; `consumer.`/`producer.`/`admin.` prefixed ones go to that client only. */
   readonly common: ClientProperties
   readonly consumer: ClientProperties
@@ -57,6 +59,7 @@ const STREAMS_KEYS = new Set([
   'default.deserialization.exception.handler',
   'deserialization.exception.handler',
   'processing.exception.handler',
+  'errors.dead.letter.queue.topic.name',
   'num.stream.threads',
   'topology.optimization'
 ])
@@ -157,6 +160,7 @@ export function parseRuntimeConfig(config: StreamsConfig): RuntimeConfig {
       handlerOption(config, 'default.deserialization.exception.handler', logAndFailDeserialization)
     ),
     processingExceptionHandler: handlerOption(config, 'processing.exception.handler', logAndFailProcessing),
+    deadLetterQueueTopic: deadLetterQueueTopic(config),
     common,
     consumer,
     producer,

@@ -12,6 +12,7 @@ import { StreamsError } from '../../errors.ts'
 import type { InternalTopologyBuilder } from '../../processor/internals/internal-topology-builder.ts'
 import { StreamTask, isSchemaFetch } from '../../processor/internals/stream-task.ts'
 import type { Headers } from '../../processor/record.ts'
+import { SchemaRegistryError } from '../../serdes/schema-errors.ts'
 import type {
   ConsumedRecord,
   ConsumerClient,
@@ -149,6 +150,7 @@ export class StreamThread {
   #inTransaction = false
   #lastCommit = Date.now()
   #lastLag = 0
+  #lastSchemaWarning = 0
   #lock: Promise<void> = Promise.resolve()
   /** consume() calls issued so far, and the one under way. */
   #consumeSeq = 0
@@ -287,6 +289,7 @@ export class StreamThread {
       stateDir,
       deserializationExceptionHandler: this.#config.deserializationExceptionHandler,
       processingExceptionHandler: this.#config.processingExceptionHandler,
+      deadLetterQueueTopic: this.#config.deadLetterQueueTopic,
       logger: { warn: (m, f) => this.#hooks.log('warn', m, f), error: (m, f) => this.#hooks.log('error', m, f) },
       wallClock: Date.now,
       defaultKeySerde: this.#config.defaultKeySerde,
@@ -711,6 +714,19 @@ export class StreamThread {
             try {
               await error.fetch()
             } catch (fetchError) {
+              if (isRegistryOutage(fetchError)) {
+                // The registry is down or refused us (auth, 5xx, timeout): the record is not at fault. It stays at
+                // the head of its queue and the next loop iteration tries again; the other tasks go on meanwhile.
+                const now = Date.now()
+                if (now - this.#lastSchemaWarning >= 10_000) {
+                  this.#lastSchemaWarning = now
+                  this.#hooks.log(
+                    'warn',
+                    `schema fetch failed, will retry: ${(fetchError as Error)?.message ?? String(fetchError)}`
+                  )
+                }
+                break
+              }
               this.#hooks.log('warn', `schema fetch failed: ${(fetchError as Error)?.message ?? String(fetchError)}`)
               task.schemaFetchFailed()
             }
@@ -838,4 +854,15 @@ export class StreamThread {
       this.#owned.clear()
     })
   }
+}
+
+/**
+ * True when a schema fetch failed for reasons outside the record (registry unreachable, timeout, auth, 5xx, rate
+ * limit): retry rather than treat the record as poison. A 404 (unknown schema id) or an unusable schema is the
+ * record's fault and goes to the deserialization handler.
+ */
+function isRegistryOutage(error: unknown): boolean {
+  if (!(error instanceof SchemaRegistryError)) return false
+  const status = error.status
+  return status === undefined || status >= 500 || status === 401 || status === 403 || status === 408 || status === 429
 }
