@@ -147,12 +147,24 @@ function int(env: Env, key: string, fallback: number, min: number, max = Number.
   return n
 }
 
+function percentDecoded(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s // a lone "%" is taken as it is
+  }
+}
+
 function checkBootstrap(key: string, value: string): void {
   for (const part of value.split(',')) {
     const entry = part.trim().replace(/^[A-Za-z_]+:\/\//, '')
     const m = /^(\[[^\]]+\]|[^:\s/]+):(\d{1,5})$/.exec(entry)
     if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
-      throw new ConfigError(key, `"${part.trim()}" is not host:port`)
+      // Credentials pasted into the address (user:password@host) are not echoed.
+      const shown = part
+        .trim()
+        .replace(/^([A-Za-z_]+:\/\/)?[^@]*@/, (_, scheme?: string) => `${scheme ?? ''}[redacted]@`)
+      throw new ConfigError(key, `"${shown}" is not host:port`)
     }
   }
 }
@@ -264,11 +276,20 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:' && parsedUrl.protocol !== 'mock:') {
     throw new ConfigError(name('schema.registry.url'), `expected http(s)://, got ${parsedUrl.protocol}//`)
   }
+  // Credentials in the URL (Confluent's basic.auth.credentials.source=URL) move to basicAuth: the URL is logged.
+  let urlAuth: string | undefined
+  if (parsedUrl.username !== '' || parsedUrl.password !== '') {
+    urlAuth = `${percentDecoded(parsedUrl.username)}:${percentDecoded(parsedUrl.password)}`
+    parsedUrl.username = ''
+    parsedUrl.password = ''
+  }
   const source = (
     props.get('basic.auth.credentials.source') ?? (props.has('basic.auth.user.info') ? 'USER_INFO' : 'URL')
   ).toUpperCase()
   let basicAuth: string | undefined
-  if (source === 'USER_INFO') {
+  if (source === 'URL') {
+    basicAuth = urlAuth
+  } else if (source === 'USER_INFO') {
     basicAuth = props.get('basic.auth.user.info') ?? props.get('schema.registry.basic.auth.user.info')
     if (basicAuth === undefined || !basicAuth.includes(':')) {
       throw new ConfigError(
@@ -281,7 +302,7 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
       throw new ConfigError(name('basic.auth.credentials.source'), 'SASL_INHERIT needs SASL credentials')
     }
     basicAuth = `${kafka['sasl.username']}:${kafka['sasl.password']}`
-  } else if (source !== 'URL') {
+  } else {
     throw new ConfigError(
       name('basic.auth.credentials.source'),
       `expected USER_INFO, URL or SASL_INHERIT, got ${JSON.stringify(source)}`
@@ -326,7 +347,7 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
       replicationFactor: replication
     },
     kafka,
-    registry: { url: registryUrl, basicAuth },
+    registry: { url: urlAuth === undefined ? registryUrl : parsedUrl.toString(), basicAuth },
     produceTimeoutMs: int(env, 'PRODUCE_TIMEOUT_MS', 10_000, 100, 300_000),
     bodyLimit: int(env, 'BODY_LIMIT_BYTES', 1024, 64, 1024 * 1024),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
