@@ -81,3 +81,24 @@ test(
     assert.equal((await app.inject('/health/live')).statusCode, 200)
   }
 )
+
+// README documents errors as {statusCode, error, code, message}; the app's error handler takes `error` from
+// reply.raw.statusMessage, which is not set yet when it runs, so Fastify's own 4xx (invalid JSON, 413, 415) and
+// validation errors come without it. app.ts is not this suite's to change: reported, kept here as a TODO.
+test(
+  'every 4xx of POST /rating carries the documented `error` field',
+  { todo: 'app.ts error handler: error comes from reply.raw.statusMessage, unset at that point' },
+  async (t) => {
+    const app = await build({ config: testConfig(), services: fakeServices(), logger: false })
+    t.after(() => app.close())
+    for (const [headers, payload] of [
+      [{ 'content-type': 'application/json' }, '{'],
+      [{ 'content-type': 'text/plain' }, '{"movieId":362,"rating":8}'],
+      [{ 'content-type': 'application/json' }, '{"movieId":362,"rating":"8"}'],
+      [{ 'content-type': 'application/json' }, `{"movieId":362,"rating":8,"pad":"${'x'.repeat(2000)}"}`]
+    ] as const) {
+      const res = await app.inject({ method: 'POST', url: '/rating', headers, payload })
+      assert.equal(typeof res.json().error, 'string', `${res.statusCode} ${res.body}`)
+    }
+  }
+)

@@ -109,11 +109,13 @@ function closeCode(raw: Socket): Promise<number> {
   })
 }
 
-function openFiles(): string {
+/** The soft limit on open files; Node raises it to the hard limit at start-up, so `ulimit -Hn` is what counts. */
+function openFilesLimit(): number {
   const line = readFileSync('/proc/self/limits', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('Max open files'))
-  return line?.replace(/\s+/g, ' ') ?? 'unknown'
+  const soft = line?.split(/\s{2,}/)[1]
+  return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft)
 }
 
 describe(`WS /kafka with ${SOCKETS} sockets`, { timeout: 120_000 }, () => {
@@ -178,7 +180,13 @@ describe(`WS /kafka with ${SOCKETS} sockets`, { timeout: 120_000 }, () => {
   let stalledServerSide: WebSocket
 
   it('every socket gets the snapshot, then every update in order', async (t) => {
-    t.diagnostic(`open files: ${openFiles()}`)
+    // Two descriptors per socket (client and server ends, both in this process).
+    const limit = openFilesLimit()
+    t.diagnostic(`open files limit: ${limit}`)
+    assert.ok(
+      limit >= 2 * SOCKETS + 256,
+      `${2 * SOCKETS + 256} open files needed, the limit is ${limit}: raise ulimit -Hn`
+    )
     const started = performance.now()
     // In batches: the listen backlog (511) would otherwise drop SYNs and stall connects for a second.
     for (let i = 0; i < SOCKETS; i += 100) {
