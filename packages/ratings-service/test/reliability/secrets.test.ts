@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { loadConfig, redactConfig } from '../../src/config.ts'
 
 const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 const SASL_USER = 'CLUSTERKEY4TEST'
@@ -103,6 +104,23 @@ function confluentCloudProperties(bootstrap: string, registry: string): string {
     ''
   ].join('\n')
 }
+
+it('registry credentials in the URL are moved out of it into basicAuth, which the logged copy redacts', () => {
+  const config = loadConfig({
+    SCHEMA_REGISTRY_URL: `https://${REGISTRY_KEY}:${encodeURIComponent(REGISTRY_SECRET)}@psrc-x.example.com/ccompat`
+  })
+  assert.equal(config.registry.url, 'https://psrc-x.example.com/ccompat')
+  assert.equal(config.registry.basicAuth, `${REGISTRY_KEY}:${REGISTRY_SECRET}`)
+  const logged = JSON.stringify(redactConfig(config))
+  for (const [what, secret] of FORMS) assert.ok(!logged.includes(secret), `the ${what} is in ${logged}`)
+  // Explicit user info wins over the URL's; the URL is stripped either way.
+  const explicit = loadConfig({
+    SCHEMA_REGISTRY_URL: `https://a:b@psrc-x.example.com`,
+    SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO: `${REGISTRY_KEY}:${REGISTRY_SECRET}`
+  })
+  assert.equal(explicit.registry.url, 'https://psrc-x.example.com/')
+  assert.equal(explicit.registry.basicAuth, `${REGISTRY_KEY}:${REGISTRY_SECRET}`)
+})
 
 describe('no secret reaches a log line', { concurrency: 4, timeout: 120_000 }, () => {
   it('env vars, SASL_PLAINTEXT to a port nothing listens on: start-up and the failed connection', async () => {
