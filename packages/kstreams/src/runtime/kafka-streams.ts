@@ -74,6 +74,8 @@ export interface StreamsMetrics {
   readonly staleRecordsSkippedTotal: number
   /** Exactly-once: transactions aborted after a failed send or commit (state is then restored from changelogs). */
   readonly abortedTransactionsTotal: number
+  /** Exactly-once producers replaced because they were fenced or hit a fatal error and could not abort. */
+  readonly producerReplacementsTotal: number
   /** Lag per assigned source partition (end offset − position), refreshed about once a second. */
   readonly consumerLag: readonly PartitionLag[]
   /** Sum of `consumerLag`. */
@@ -230,7 +232,7 @@ export class KafkaStreams {
       )
       await this.#prepareSerdes()
       const eos = cfg.processingGuarantee === 'exactly_once_v2'
-      const producer = await this.#provider.createProducer({
+      const producerOptions = {
         // transaction.timeout.ms 10 s under exactly-once, as Kafka Streams: the open transaction of an instance that
         // died is aborted by the broker after this long, and the instance taking over its tasks waits for that.
         properties: {
@@ -240,7 +242,8 @@ export class KafkaStreams {
           ...(eos ? { 'transactional.id': `${cfg.applicationId}-${this.#processId}` } : {})
         },
         logger
-      })
+      }
+      const producer = await this.#provider.createProducer(producerOptions)
       this.#clients.push(producer)
       const consumer = await this.#provider.createConsumer({
         properties: {
@@ -295,6 +298,17 @@ export class KafkaStreams {
         onRunning: () => this.#setState('RUNNING'),
         onTasksChanged: (tasks) => this.#directory?.advertise(tasks),
         log: (level, message, fields) => this.#logger.log(level, message, fields),
+        replaceProducer: async (old) => {
+          // Same transactional.id: the new producer's initTransactions fences the old one and aborts its open
+          // transaction on the broker.
+          this.#clients = this.#clients.filter((c) => c !== old)
+          try {
+            await old.close()
+          } catch {}
+          const fresh = await this.#provider.createProducer(producerOptions)
+          this.#clients.push(fresh)
+          return fresh
+        },
         createRestoreConsumer: async () =>
           await this.#provider.createConsumer({
             properties: {
@@ -611,6 +625,7 @@ export class KafkaStreams {
       droppedRecordsTotal: dropped,
       staleRecordsSkippedTotal: m?.staleRecordsSkipped ?? 0,
       abortedTransactionsTotal: m?.abortedTransactions ?? 0,
+      producerReplacementsTotal: m?.producerReplacements ?? 0,
       consumerLag: lag,
       consumerLagTotal: lag.reduce((n, l) => n + l.lag, 0),
       tasks

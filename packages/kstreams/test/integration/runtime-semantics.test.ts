@@ -123,9 +123,12 @@ function faultyProvider(faults: {
   failCommits?: number[]
   failSends?: number[]
   sendTopic?: string
+  /** Aborts to refuse, as librdkafka does once the producer was fenced or hit a fatal error. */
+  failAborts?: number[]
 }): KafkaClientProvider {
   let commits = 0
   let sends = 0
+  let aborts = 0
   let withOffsets = false
   let doomed = false
   return {
@@ -162,7 +165,15 @@ function faultyProvider(faults: {
           }
           await real.commitTransaction(ms)
         },
-        abortTransaction: (ms) => real.abortTransaction(ms),
+        abortTransaction: async (ms) => {
+          if (faults.failAborts?.includes(++aborts)) {
+            throw new StreamsError(
+              'KAFKA_CLIENT',
+              'injected: Producer attempted a transactional operation in an invalid state'
+            )
+          }
+          await real.abortTransaction(ms)
+        },
         close: (ms) => real.close(ms)
       }
       return faulty
@@ -196,11 +207,7 @@ test(
 test(
   'exactly-once: a record the producer could not deliver aborts the transaction and restores (exact results)',
   {
-    timeout: 180_000,
-    // Open bug (issue 4): in one CI run of three the abort after the injected delivery failure was refused by the
-    // broker ("Producer attempted a transactional operation in an invalid state") and the instance went to ERROR.
-    // The test still runs; a failure is reported as TODO until the abort path handles that state.
-    todo: 'intermittent: abort refused in an invalid transaction state (issue 4)'
+    timeout: 180_000
   },
   async (t) => {
     const s = await setup(t, 3000)
@@ -217,6 +224,28 @@ test(
     await assertExactStore(streams, s.ratings)
     await assertExactOutput(t, s)
     assert.equal(streams.metrics().abortedTransactionsTotal, 1)
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: a producer that cannot abort is replaced (same transactional.id) and the results are exact',
+  { timeout: 180_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
+      {
+        logger: memoryLogger(),
+        clientProvider: faultyProvider({ failSends: [500], sendTopic: s.averagesTopic, failAborts: [1] })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    await assertExactOutput(t, s)
+    assert.equal(streams.metrics().producerReplacementsTotal, 1)
     assert.equal(await streams.close(), true)
   }
 )

@@ -35,6 +35,8 @@ export interface ThreadMetrics {
   staleRecordsSkipped: number
   /** Exactly-once: transactions aborted after a failed send or commit, each followed by a restore. */
   abortedTransactions: number
+  /** Producers replaced because they could no longer abort (fenced or fatal). */
+  producerReplacements: number
   /** Dropped-records counts of tasks that were closed (the open tasks keep their own). */
   droppedRecordsOfClosedTasks: number
 }
@@ -57,6 +59,11 @@ export interface ThreadHooks {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
   /** A consumer with manual assignment, for reading changelogs during restoration. */
   createRestoreConsumer(): Promise<ConsumerClient>
+  /**
+   * Closes `old` and returns a new producer with the same settings (exactly-once: same transactional.id), for a
+   * producer that can no longer abort (fenced, fatal error).
+   */
+  replaceProducer(old: ProducerClient): Promise<ProducerClient>
 }
 
 interface PendingSend {
@@ -115,7 +122,7 @@ export class StreamThread {
   readonly #builder: InternalTopologyBuilder
   readonly #plan: TopicPlan
   readonly #consumer: ConsumerClient
-  readonly #producer: ProducerClient
+  #producer: ProducerClient
   readonly #hooks: ThreadHooks
   readonly #eos: boolean
   readonly #changelogTopics: Set<string>
@@ -131,6 +138,7 @@ export class StreamThread {
     restoring: 0,
     staleRecordsSkipped: 0,
     abortedTransactions: 0,
+    producerReplacements: 0,
     droppedRecordsOfClosedTasks: 0
   }
 
@@ -564,7 +572,7 @@ export class StreamThread {
         clean = false
       }
     }
-    if (!clean) await this.#abortTransaction()
+    if (!clean) await this.#abortOrReplaceProducer(new Error('commit on revocation failed'))
     // Under eager rebalancing every task is revoked; the other tasks' records were committed above too.
     this.#closeTasks(affected, clean)
     for (const p of partitions) {
@@ -585,6 +593,31 @@ export class StreamThread {
     await this.#producer.abortTransaction()
   }
 
+  /** Aborts the open transaction; a producer that cannot abort any more is replaced (which aborts on the broker). */
+  async #abortOrReplaceProducer(cause: unknown): Promise<void> {
+    try {
+      await this.#abortTransaction()
+    } catch (abortError) {
+      // The producer cannot abort (fenced after a transaction timeout, or a fatal idempotence error): a new producer
+      // with the same transactional.id fences this one, and the broker aborts its open transaction.
+      this.#hooks.log(
+        'warn',
+        `the transaction could not be aborted (${(abortError as Error)?.message ?? String(abortError)}); replacing the producer`
+      )
+      try {
+        this.#producer = await this.#hooks.replaceProducer(this.#producer)
+        await this.#producer.initTransactions()
+        this.metrics.producerReplacements++
+      } catch (replaceError) {
+        throw new StreamsError(
+          'KAFKA_CLIENT',
+          `the transaction could not be aborted after a failure (${(cause as Error)?.message ?? String(cause)}), and no new producer could be set up: ${(replaceError as Error)?.message ?? String(replaceError)}`,
+          { cause: replaceError }
+        )
+      }
+    }
+  }
+
   /**
    * Exactly-once recovery from a failed send or commit: abort the transaction, throw away every task's state, restore
    * it from the changelogs and rewind the input to the committed offsets, so the aborted records are processed again.
@@ -594,15 +627,7 @@ export class StreamThread {
       'warn',
       `transaction failed, aborting and restoring state: ${(error as Error)?.message ?? String(error)}`
     )
-    try {
-      await this.#abortTransaction()
-    } catch (abortError) {
-      throw new StreamsError(
-        'KAFKA_CLIENT',
-        `the transaction could not be aborted after a failure (${(error as Error)?.message}): ${(abortError as Error).message}`,
-        { cause: abortError }
-      )
-    }
+    await this.#abortOrReplaceProducer(error)
     const partitions = this.#ownedPartitions()
     this.#closeTasks([...this.tasks.values()], false)
     this.#owned.clear()
