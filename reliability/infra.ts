@@ -158,16 +158,15 @@ export class ServiceProcess {
     }
     const log = createWriteStream(this.logFile)
     await new Promise((resolve) => log.once('open', resolve))
-    const bridge = serviceReadsGuarantee() ? [] : ['--import', './reliability/eos-bridge.ts']
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', ...bridge, 'packages/ratings-service/src/server.ts'],
-      {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', log, log]
-      }
-    )
+    // Through NODE_OPTIONS, so that the engine's own process (forked by the service) loads the bridge too.
+    if (!serviceReadsGuarantee()) {
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${join(ROOT, 'reliability', 'eos-bridge.ts')}`.trim()
+    }
+    const child = spawn(process.execPath, ['--conditions=source', 'packages/ratings-service/src/server.ts'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', log, log]
+    })
     this.#child = child
     this.#exit = new Promise((resolve) =>
       child.once('exit', (code, signal) => {

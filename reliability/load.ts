@@ -138,6 +138,8 @@ export const DISTURBED_MS = 1000
 export interface FaultWindow {
   readonly label: string
   readonly at: number
+  /** When the node (or broker) was serving again. */
+  readonly back: number
   readonly until: number
 }
 
@@ -150,8 +152,12 @@ export interface FaultFigures {
   readonly maxLatencyMs: number
   /** From the fault to the end of the last disturbed request of the window: POSTs get prompt 202s again after it. */
   readonly postRecoveryS: number
+  /** From the restart to the end of the last disturbed request (0 when POSTs were already prompt again). */
+  readonly postRecoveryAfterRestartS: number
   /** From the fault until GET /averages counts every rating acknowledged before the fault. */
   readonly averagesCatchUpS: number | undefined
+  /** From the restart until GET /averages counts every rating acknowledged before the restart. */
+  readonly averagesCatchUpAfterRestartS: number | undefined
   /** The most the averages were behind the acknowledgements during the window, in seconds of acknowledgements. */
   readonly averagesMaxDelayS: number
 }
@@ -171,8 +177,11 @@ export function faultFigures(window: FaultWindow, posts: readonly Post[], sample
     .filter((p) => p.status === 202)
     .map((p) => p.end)
     .sort((a, b) => a - b)
-  const ackedBefore = ackTimes.filter((t) => t < window.at).length
-  const catchUp = samples.find((s) => s.t >= window.at && s.engineTotal !== undefined && s.engineTotal >= ackedBefore)
+  const catchUpFrom = (t0: number): number | undefined => {
+    const acked = ackTimes.filter((t) => t < t0).length
+    const s = samples.find((x) => x.t >= t0 && x.engineTotal !== undefined && x.engineTotal >= acked)
+    return s === undefined ? undefined : (s.t - t0) / 1000
+  }
   let maxDelay = 0
   for (const s of samples) {
     if (s.t < window.at || s.t >= window.until) continue
@@ -189,7 +198,9 @@ export function faultFigures(window: FaultWindow, posts: readonly Post[], sample
     failed: inWindow.filter((p) => p.status !== 202 && p.status !== 503).length,
     maxLatencyMs: maxLatency,
     postRecoveryS: (lastDisturbed - window.at) / 1000,
-    averagesCatchUpS: catchUp === undefined ? undefined : (catchUp.t - window.at) / 1000,
+    postRecoveryAfterRestartS: Math.max(0, lastDisturbed - window.back) / 1000,
+    averagesCatchUpS: catchUpFrom(window.at),
+    averagesCatchUpAfterRestartS: catchUpFrom(window.back),
     averagesMaxDelayS: maxDelay
   }
 }

@@ -18,8 +18,9 @@ export function summaryRows(r: ScenarioResult): string[] {
   for (const x of r.faults) {
     rows.push(
       `| ↳ ${x.fault} | | ${x.posts} | ${x.accepted} | ${x.unavailable} | ${x.failed} | | | | | ` +
-        `POST ${f(x.postRecoveryS)} s (max ${(x.maxLatencyMs / 1000).toFixed(1)} s), averages ${f(x.averagesCatchUpS)} s ` +
-        `(max ${f(x.averagesMaxDelayS)} s behind) | |`
+        `POST ${f(x.postRecoveryS)} s after the fault, ${f(x.postRecoveryAfterRestartS)} s after the restart ` +
+        `(slowest ${(x.maxLatencyMs / 1000).toFixed(1)} s); averages ${f(x.averagesCatchUpS)} s / ` +
+        `${f(x.averagesCatchUpAfterRestartS)} s (at most ${f(x.averagesMaxDelayS)} s behind) | |`
     )
   }
   return rows
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
   log(`\nresults: ${file}\n`)
   for (const row of [...TABLE_HEADER, ...results.flatMap(summaryRows)]) log(row)
   for (const r of results) {
-    if (r.health !== undefined) log(`\n${r.scenario}: /health ${JSON.stringify(r.health)}`)
+    log(`\n${r.scenario}: transactional ids ${r.transactionalIds}, processing.guarantee set by ${r.guaranteeSetBy}`)
+    if (r.health !== undefined) log(`${r.scenario}: /health ${JSON.stringify(r.health)}`)
     for (const p of r.problems) log(`PROBLEM ${r.scenario}: ${p}`)
   }
   process.exit(results.every((r) => r.ok) ? 0 : 1)

@@ -207,7 +207,16 @@ export async function clusterScenario(
 ): Promise<ScenarioResult> {
   const started = Date.now()
   const events = new Events(log)
-  // Reused when it is already up (topics and application ids are per run), so CI can start it early.
+  // Reused when all three nodes are up (topics and application ids are per run), so CI can start it early;
+  // otherwise started afresh, so that no earlier run's topics slow it down.
+  const running = await kafkaSh('cluster', 'status').then(
+    () => true,
+    () => false
+  )
+  if (!running) {
+    await kafkaSh('cluster', 'stop')
+    rmSync(PORTS.clusterDir, { recursive: true, force: true })
+  }
   const bootstrap = (await kafkaSh('cluster', 'start')).split('\n').pop()!
   events.add(`cluster ready: ${bootstrap}`)
   const service = new ServiceProcess({
@@ -258,7 +267,7 @@ export async function clusterScenario(
     await sleep(variant.settleMs)
     await engineCaughtUp(load.posts, observer.samples, back, 180_000)
     events.add('averages caught up with the acknowledgements')
-    windows.push({ label: what, at, until: Date.now() })
+    windows.push({ label: what, at, back, until: Date.now() })
     if (windows.length > 1) windows[windows.length - 2] = { ...windows[windows.length - 2]!, until: at }
   }
   return await finish(
@@ -355,7 +364,7 @@ export async function singleScenario(
     } catch (e) {
       events.add(String(e))
     }
-    windows.push({ label: `broker stopped for ${variant.downMs / 1000} s, then started`, at, until: Date.now() })
+    windows.push({ label: `broker stopped for ${variant.downMs / 1000} s, then started`, at, back, until: Date.now() })
     if (windows.length > 1) windows[windows.length - 2] = { ...windows[windows.length - 2]!, until: at }
   }
   const result = await finish(
