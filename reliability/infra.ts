@@ -56,7 +56,13 @@ export function kafkaSh(...args: string[]): Promise<string> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Polls `probe` until it returns a value other than undefined; throws naming `what` past the deadline. */
+/** Thrown by a probe to stop waiting at once (a condition that can no longer come true). */
+export class WaitAborted extends Error {}
+
+/**
+ * Polls `probe` until it returns a value other than undefined; throws naming `what` past the deadline. A probe that
+ * throws is asked again (the service may be restarting), unless it throws {@link WaitAborted}.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
@@ -70,6 +76,7 @@ export async function waitFor<T>(
       const v = await probe()
       if (v !== undefined) return v
     } catch (e) {
+      if (e instanceof WaitAborted) throw e
       last = e
     }
     if (Date.now() >= deadline) {

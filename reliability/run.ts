@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     log(`\n${r.scenario}: transactional ids ${r.transactionalIds}, processing.guarantee set by ${r.guaranteeSetBy}`)
     if (r.health !== undefined) log(`${r.scenario}: /health ${JSON.stringify(r.health)}`)
     for (const p of r.problems) log(`PROBLEM ${r.scenario}: ${p}`)
+    for (const e of r.errorLines) log(`service error log ${r.scenario}: ${e}`)
   }
   process.exit(results.every((r) => r.ok) ? 0 : 1)
 }

@@ -2,10 +2,19 @@
 // active controller, to kill -9, each restarted; B: a single broker is stopped and started again. In both, the
 // ratings service runs as a child process under exactly_once_v2 while the load client POSTs ratings throughout; at
 // the end the acknowledgements, the ratings topic and the engine's counts must agree.
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { LoadClient, Observer, faultFigures } from './load.ts'
 import type { FaultFigures, FaultWindow, Post, Sample } from './load.ts'
-import { ARTIFACTS, PORTS, ServiceProcess, kafkaSh, serviceReadsGuarantee, sleep, waitFor } from './infra.ts'
+import {
+  ARTIFACTS,
+  PORTS,
+  ServiceProcess,
+  WaitAborted,
+  kafkaSh,
+  serviceReadsGuarantee,
+  sleep,
+  waitFor
+} from './infra.ts'
 import { account, engineCounts, perMovie, readRatingsTopic, sameCounts } from './verify.ts'
 import type { Accounting } from './verify.ts'
 
@@ -63,6 +72,10 @@ export interface ScenarioResult {
   /** How processing.guarantee reached the engine: the service's own PROCESSING_GUARANTEE, or reliability/eos-bridge.ts. */
   readonly guaranteeSetBy: 'service' | 'eos-bridge'
   readonly serviceExitCode: number | null
+  /** The engine's state in the last /health answer before the service was stopped. */
+  readonly finalEngineState: string | undefined
+  /** Error-level lines of the service's log (first 10). */
+  readonly errorLines: readonly string[]
   readonly events: ReadonlyArray<{ readonly at: string; readonly what: string }>
   /** Scenario B: what /health said during the outage. */
   readonly health?: {
@@ -102,12 +115,47 @@ const latestTotal = (samples: readonly Sample[]): number | undefined => {
   return undefined
 }
 
+/** The engine's state in the last /health answer. */
+const engineState = (samples: readonly Sample[]): string | undefined => {
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const checks = (samples[i]!.health as { checks?: { engine?: string } } | undefined)?.checks
+    if (checks?.engine !== undefined) return checks.engine
+  }
+  return undefined
+}
+
+// An engine in ERROR never recovers by itself: waiting for it to catch up would only burn the deadline.
+const abortIfFailed = (samples: readonly Sample[]): void => {
+  const state = engineState(samples)
+  if (state === 'ERROR' || state === 'PENDING_ERROR') throw new WaitAborted(`the streams engine is in ${state}`)
+}
+
+/** Error-level lines of the service's log (pino level 50+), for the report. */
+function errorLines(file: string): string[] {
+  const out: string[] = []
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue
+    try {
+      const entry = JSON.parse(line) as { level?: number; time?: number; msg?: string; err?: { message?: string } }
+      if ((entry.level ?? 0) >= 50) {
+        out.push(`${new Date(entry.time ?? 0).toISOString()} ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim())
+      }
+    } catch {
+      // not a log line of the service
+    }
+  }
+  return out.slice(0, 10)
+}
+
 /** Waits until the engine counts at least what was acknowledged by `t` (the averages caught up with the fault). */
 async function engineCaughtUp(posts: readonly Post[], samples: readonly Sample[], t: number, timeoutMs: number) {
   const target = ackedBy(posts, t)
   await waitFor(
     `the averages to count the ${target} ratings acknowledged so far`,
-    () => ((latestTotal(samples) ?? -1) >= target ? true : undefined),
+    () => {
+      abortIfFailed(samples)
+      return (latestTotal(samples) ?? -1) >= target ? true : undefined
+    },
     timeoutMs
   )
 }
@@ -136,6 +184,7 @@ async function finish(
     engine = await waitFor(
       'GET /averages to equal the ratings topic (count and sum per movie)',
       async () => {
+        abortIfFailed(observer.samples)
         const e = await engineCounts(service.url)
         if (e !== undefined) engine = e
         return e !== undefined && sameCounts(e, topicMovies) ? e : undefined
@@ -158,6 +207,7 @@ async function finish(
   } catch (e) {
     events.add(`listing transactions failed: ${String(e)}`)
   }
+  const finalEngineState = engineState(observer.samples)
   const exitCodeBefore = service.exitCode
   const serviceExitCode = await service.stop()
   events.add(`service stopped (SIGTERM), exit code ${serviceExitCode}`)
@@ -174,6 +224,7 @@ async function finish(
       `${accounting.failed} POSTs got neither 202 nor 503, e.g. ${accounting.failures.slice(0, 3).join('; ')}`
     )
   }
+  if (finalEngineState !== 'RUNNING') problems.push(`the streams engine ended in ${finalEngineState}`)
   if (exitCodeBefore !== undefined) problems.push(`the service exited during the run (${exitCodeBefore})`)
   if (serviceExitCode !== 0) problems.push(`the service did not shut down cleanly (exit ${serviceExitCode})`)
   if (transactionalIds === 0) problems.push('no transactional id of the application: exactly-once was not in effect')
@@ -191,6 +242,8 @@ async function finish(
     transactionalIds,
     guaranteeSetBy: serviceReadsGuarantee() ? 'service' : 'eos-bridge',
     serviceExitCode,
+    finalEngineState,
+    errorLines: errorLines(service.logFile),
     events: events.list.map(({ at, what }) => ({ at, what })),
     ...(health === undefined ? {} : { health }),
     ok: problems.length === 0,
@@ -265,10 +318,18 @@ export async function clusterScenario(
     await Promise.all(victims.map((n) => kafkaSh('cluster', 'start-node', String(n))))
     const back = events.add(`node(s) ${victims.join(', ')} restarted and serving`)
     await sleep(variant.settleMs)
-    await engineCaughtUp(load.posts, observer.samples, back, 180_000)
-    events.add('averages caught up with the acknowledgements')
+    let failed = false
+    try {
+      await engineCaughtUp(load.posts, observer.samples, back, 180_000)
+      events.add('averages caught up with the acknowledgements')
+    } catch (e) {
+      events.add(String(e))
+      failed = true
+    }
     windows.push({ label: what, at, back, until: Date.now() })
     if (windows.length > 1) windows[windows.length - 2] = { ...windows[windows.length - 2]!, until: at }
+    // No more faults on a service that did not recover from this one: what it lost is still worth counting.
+    if (failed) break
   }
   return await finish(
     'A: 3-node cluster',
@@ -358,14 +419,17 @@ export async function singleScenario(
       events.add(String(e))
     }
     await sleep(variant.settleMs)
+    let failed = false
     try {
       await engineCaughtUp(load.posts, observer.samples, back, 180_000)
       events.add('averages caught up with the acknowledgements')
     } catch (e) {
       events.add(String(e))
+      failed = true
     }
     windows.push({ label: `broker stopped for ${variant.downMs / 1000} s, then started`, at, back, until: Date.now() })
     if (windows.length > 1) windows[windows.length - 2] = { ...windows[windows.length - 2]!, until: at }
+    if (failed) break
   }
   const result = await finish(
     'B: single broker restarted',
