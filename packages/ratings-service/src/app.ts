@@ -1,5 +1,6 @@
 // The Fastify app: builds and wires the plugins, does not listen (server.ts does). Tests call build() and use
 // inject()/injectWS(), with their own services when they need no broker.
+import { STATUS_CODES } from 'node:http'
 import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
@@ -87,7 +88,12 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
     if (status >= 400 && status < 500) {
       return reply
         .code(status)
-        .send({ statusCode: status, error: reply.raw.statusMessage, code: err.code, message: err.message })
+        .send({
+          statusCode: status,
+          error: STATUS_CODES[status] ?? 'Client Error',
+          code: err.code,
+          message: err.message
+        })
     }
     request.log.error({ err }, 'request failed')
     return reply

@@ -32,10 +32,14 @@ async function unsupported(reply: FastifyReply, code: string, message: string): 
 }
 
 export async function ratingRoutes(app: FastifyInstance): Promise<void> {
+  // Bound once: a labelled inc() hashes its labels on every call.
+  const accepted = app.metrics.ratings.labels({ result: 'accepted' })
+  const rejected = app.metrics.ratings.labels({ result: 'rejected' })
+  const unavailable = app.metrics.ratings.labels({ result: 'unavailable' })
   app.post<{ Body: Rating }>('/rating', { schema: { body }, onRequest: onlyUtf8Identity }, async (request, reply) => {
     const { movieId, rating } = request.body
     if (!app.config.movies.has(movieId)) {
-      app.metrics.ratings.inc({ result: 'rejected' })
+      rejected.inc()
       return await reply.code(400).send({
         statusCode: 400,
         code: 'UNKNOWN_MOVIE',
@@ -46,10 +50,10 @@ export async function ratingRoutes(app: FastifyInstance): Promise<void> {
     try {
       await app.services.sink.send({ movieId, rating })
     } catch (err) {
-      app.metrics.ratings.inc({ result: 'unavailable' })
+      unavailable.inc()
       throw err
     }
-    app.metrics.ratings.inc({ result: 'accepted' })
+    accepted.inc()
     return await reply.code(202).send({ message: 'Accepted' })
   })
 }
