@@ -168,3 +168,22 @@ test('transactions: committed records and KIP-447 offsets become visible togethe
   )
   assert.deepEqual(await reader.consume(10, 500), [], 'the aborted record stays invisible')
 })
+
+test('delivery.report.only.error: every failed record has reached its callback when flush() resolves', async (t) => {
+  const a = await admin(t)
+  const name = await topic(t, a, 1, 'only-errors')
+  const p = await producer(t, { 'delivery.report.only.error': true, 'message.timeout.ms': 2000 })
+  let failed = 0
+  let succeeded = 0
+  for (let i = 0; i < 1000; i++) {
+    // Every tenth record goes to a topic that does not exist (auto-creation is off): it fails after the timeout.
+    const target = i % 10 === 0 ? `${name}-missing` : name
+    p.produce({ topic: target, key: Buffer.from('k'), value: Buffer.from(String(i)) }, (error) => {
+      if (error === null) succeeded++
+      else failed++
+    })
+  }
+  await p.flush(30_000)
+  assert.equal(failed, 100, 'all failures reported before flush() resolved')
+  assert.equal(succeeded, 0, 'successes are not reported in this mode')
+})

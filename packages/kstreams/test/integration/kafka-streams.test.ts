@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { Consumed, Grouped, KeyValue, Materialized, Produced, Serdes, StreamsBuilder } from '../../src/index.ts'
+import { Consumed, Grouped, KeyValue, Materialized, Produced, Serdes, Stores, StreamsBuilder } from '../../src/index.ts'
 import type { Topology } from '../../src/index.ts'
 import { KafkaStreams } from '../../src/runtime/kafka-streams.ts'
 import type { ProcessingGuarantee } from '../../src/runtime/internals/runtime-config.ts'
@@ -25,7 +25,8 @@ interface CountAndSum {
   sum: number
 }
 
-function topology(ratings: string, averages: string): Topology {
+/** The running average; `persistent` puts both tables in LMDB stores instead of the in-memory default. */
+function topology(ratings: string, averages: string, persistent = false): Topology {
   const builder = new StreamsBuilder()
   builder
     .stream(ratings, Consumed.with(Serdes.Long(), Serdes.Json<Rating>()))
@@ -34,11 +35,21 @@ function topology(ratings: string, averages: string): Topology {
     .aggregate<CountAndSum>(
       () => ({ count: 0, sum: 0 }),
       (_k, v, a) => ({ count: a.count + 1, sum: a.sum + v }),
-      Materialized.with(Serdes.Long(), Serdes.Json<CountAndSum>())
+      (persistent
+        ? Materialized.as<bigint, CountAndSum>(Stores.persistentKeyValueStore('count-and-sum'))
+        : Materialized.with<bigint, CountAndSum>(Serdes.Long(), Serdes.Json<CountAndSum>())
+      )
+        .withKeySerde(Serdes.Long())
+        .withValueSerde(Serdes.Json<CountAndSum>())
     )
     .mapValues(
       (a) => a.sum / a.count,
-      Materialized.as<bigint, number>('average-ratings').withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double())
+      (persistent
+        ? Materialized.as<bigint, number>(Stores.persistentKeyValueStore('average-ratings'))
+        : Materialized.as<bigint, number>('average-ratings')
+      )
+        .withKeySerde(Serdes.Long())
+        .withValueSerde(Serdes.Double())
     )
     .toStream()
     .to(averages, Produced.with(Serdes.Long(), Serdes.Double()))
@@ -191,3 +202,86 @@ test('invalid settings are rejected with the setting named', () => {
     { code: 'CONFIG_INVALID', setting: 'num.standby.replicas' }
   )
 })
+
+for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
+  test(
+    `persistent stores restore only what was written after their checkpoint (${guarantee})`,
+    { timeout: 240_000 },
+    async (t) => {
+      const ratingsTopic = uniqueName('ratings-ckpt')
+      const averagesTopic = uniqueName('averages-ckpt')
+      const a = await admin(t)
+      await a.createTopics([
+        { topic: ratingsTopic, partitions: 3, replicationFactor: 1 },
+        { topic: averagesTopic, partitions: 3, replicationFactor: 1 }
+      ])
+      const rating = (i: number): Rating => ({ movieId: 1 + (i % 11), rating: 1 + ((i * 3) % 10) })
+      const first = Array.from({ length: 600 }, (_, i) => rating(i))
+      const second = Array.from({ length: 300 }, (_, i) => rating(600 + i))
+      const config = (stateDir: string): Record<string, unknown> => ({
+        'application.id': appId,
+        'bootstrap.servers': bootstrap(),
+        'processing.guarantee': guarantee,
+        'statestore.cache.max.bytes': 0,
+        'commit.interval.ms': 200,
+        'state.dir': stateDir,
+        'replication.factor': 1
+      })
+      const appId = uniqueName('ckpt-app')
+      const dirA = mkdtempSync(join(tmpdir(), 'kstreams-ckpt-a-'))
+      const dirB = mkdtempSync(join(tmpdir(), 'kstreams-ckpt-b-'))
+      t.after(() => {
+        rmSync(dirA, { recursive: true, force: true })
+        rmSync(dirB, { recursive: true, force: true })
+      })
+      const run = async (stateDir: string, until: Rating[]): Promise<KafkaStreams> => {
+        const s = new KafkaStreams(topology(ratingsTopic, averagesTopic, true), config(stateDir), {
+          logger: memoryLogger()
+        })
+        t.after(() => s.close())
+        await s.start()
+        await waitFor('RUNNING', () => s.state === 'RUNNING', WAIT_MS)
+        const expected = expectedAverages(until)
+        await waitFor(
+          'the averages in the store',
+          () => {
+            try {
+              const store = s.store<bigint, number>('average-ratings')
+              return [...expected].every(([k, v]) => store.get(BigInt(k)) === v)
+            } catch {
+              return false
+            }
+          },
+          WAIT_MS
+        )
+        return s
+      }
+
+      await produceRatings(t, ratingsTopic, first)
+      const a1 = await run(dirA, first)
+      assert.ok(a1.metrics().restoredRecordsTotal === 0, 'nothing to restore on the first start')
+      assert.equal(await a1.close(), true)
+
+      // A clean close wrote checkpoints at the changelogs' ends: a restart restores nothing.
+      const a2 = await run(dirA, first)
+      assert.equal(a2.metrics().restoredRecordsTotal, 0, 'restart after a clean close restores nothing')
+      assert.equal(await a2.close(), true)
+
+      // Another instance (its own state directory) processes more ratings, writing past A's checkpoints.
+      await produceRatings(t, ratingsTopic, second)
+      const b = await run(dirB, [...first, ...second])
+      const fullRestore = b.metrics().restoredRecordsTotal
+      assert.ok(fullRestore >= first.length, `B restored everything from the changelogs (${fullRestore})`)
+      assert.equal(await b.close(), true)
+
+      // A again: only B's writes are restored (two stores, one write each per rating with the cache off).
+      const a3 = await run(dirA, [...first, ...second])
+      const partial = a3.metrics().restoredRecordsTotal
+      assert.ok(
+        partial > 0 && partial <= 2 * second.length,
+        `restored ${partial}: only what B wrote after the checkpoint`
+      )
+      assert.equal(await a3.close(), true)
+    }
+  )
+}

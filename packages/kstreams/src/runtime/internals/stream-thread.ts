@@ -125,7 +125,6 @@ export class StreamThread {
   #producer: ProducerClient
   readonly #hooks: ThreadHooks
   readonly #eos: boolean
-  readonly #changelogTopics: Set<string>
   readonly tasks = new Map<string, StreamTask>()
   /** Source topic → owned partitions by partition number. */
   readonly #owned = new Map<string, Array<OwnedPartition | undefined>>()
@@ -149,8 +148,6 @@ export class StreamThread {
   /** Tasks created but not restored yet: their stores must not be queried. */
   readonly restoringTasks = new Set<string>()
   #rateBase = 0
-  /** Latest acknowledged offset per changelog topic, by partition (for checkpoints). */
-  readonly #changelogOffsets = new Map<string, number[]>()
   #sendError: Error | null = null
   #fatal: unknown = null
   #overflow: PendingSend[] = []
@@ -184,9 +181,6 @@ export class StreamThread {
     this.#producer = producer
     this.#hooks = hooks
     this.#eos = config.processingGuarantee === 'exactly_once_v2'
-    this.#changelogTopics = new Set(
-      plan.internalTopics.filter((t) => t.topic.endsWith('-changelog')).map((t) => t.topic)
-    )
     this.#onDelivery = this.#deliveryCallback()
     const reset = String(config.consumer['auto.offset.reset'] ?? config.common['auto.offset.reset'] ?? 'earliest')
     this.#resetOffset = reset === 'latest' || reset === 'largest' || reset === 'end' ? OFFSET_END : OFFSET_BEGINNING
@@ -194,17 +188,9 @@ export class StreamThread {
 
   #deliveryCallback(): DeliveryCallback {
     const epoch = this.#epoch
-    return (error, report) => {
+    return (error) => {
       if (epoch !== this.#epoch) return
-      if (error !== null) {
-        this.#sendError ??= error
-        return
-      }
-      if (report !== null && this.#changelogTopics.has(report.topic)) {
-        let offsets = this.#changelogOffsets.get(report.topic)
-        if (offsets === undefined) this.#changelogOffsets.set(report.topic, (offsets = []))
-        offsets[report.partition] = report.offset
-      }
+      if (error !== null) this.#sendError ??= error
     }
   }
 
@@ -428,17 +414,26 @@ export class StreamThread {
     }
   }
 
-  #writeCheckpoints(tasks: Iterable<StreamTask>): void {
-    for (const task of tasks) {
-      const offsets: Record<string, number> = {}
-      for (const { store } of task.registeredStores()) {
-        const topic = task.changelogFor(store.name)
-        const offset = this.#changelogOffsets.get(topic)?.[task.partition]
-        if (offset !== undefined) offsets[topic] = offset + 1
+  /**
+   * After a successful commit: each persistent store's changelog end offset becomes its checkpoint, so the next start
+   * restores only what was written after it. The task is its changelog partition's only writer and everything it
+   * wrote is acknowledged, so the end offset is right after its last write. A store whose end cannot be read gets no
+   * checkpoint (a full restore next time, never a wrong one).
+   */
+  async #writeCheckpoints(task: StreamTask): Promise<void> {
+    const offsets: Record<string, number> = {}
+    for (const { store } of task.registeredStores()) {
+      const factory = this.#builder.stateFactories.get(store.name)
+      if (!store.persistent() || factory === undefined || !factory.builder.loggingEnabled) continue
+      const topic = task.changelogFor(store.name)
+      try {
+        offsets[topic] = (await this.#consumer.watermarks({ topic, partition: task.partition }, 10_000)).high
+      } catch (error) {
+        this.#hooks.log('warn', `no checkpoint for ${topic}-${task.partition}: ${(error as Error)?.message}`)
       }
-      mkdirSync(this.#taskDir(task.taskId), { recursive: true })
-      writeFileSync(this.#checkpointFile(task.taskId), JSON.stringify(offsets))
     }
+    mkdirSync(this.#taskDir(task.taskId), { recursive: true })
+    writeFileSync(this.#checkpointFile(task.taskId), JSON.stringify(offsets))
   }
 
   #ownedPartitions(): TopicPartition[] {
@@ -517,9 +512,9 @@ export class StreamThread {
     }
   }
 
-  #closeTasks(tasks: Iterable<StreamTask>, clean: boolean): void {
+  async #closeTasks(tasks: Iterable<StreamTask>, clean: boolean): Promise<void> {
     for (const task of [...tasks]) {
-      if (clean) this.#writeCheckpoints([task])
+      if (clean) await this.#writeCheckpoints(task)
       try {
         task.close()
       } catch (error) {
@@ -574,7 +569,7 @@ export class StreamThread {
     }
     if (!clean) await this.#abortOrReplaceProducer(new Error('commit on revocation failed'))
     // Under eager rebalancing every task is revoked; the other tasks' records were committed above too.
-    this.#closeTasks(affected, clean)
+    await this.#closeTasks(affected, clean)
     for (const p of partitions) {
       const list = this.#owned.get(p.topic)
       if (list !== undefined) list[p.partition] = undefined
@@ -629,7 +624,7 @@ export class StreamThread {
     )
     await this.#abortOrReplaceProducer(error)
     const partitions = this.#ownedPartitions()
-    this.#closeTasks([...this.tasks.values()], false)
+    await this.#closeTasks([...this.tasks.values()], false)
     this.#owned.clear()
     // Restores the stores and rewinds every partition to its committed offset.
     await this.#adopt(partitions)
@@ -863,7 +858,7 @@ export class StreamThread {
           await this.#abortTransaction()
         } catch {}
       }
-      this.#closeTasks([...this.tasks.values()], clean)
+      await this.#closeTasks([...this.tasks.values()], clean)
       this.#owned.clear()
     })
   }
@@ -875,7 +870,7 @@ export class StreamThread {
       try {
         await this.#abortTransaction()
       } catch {}
-      this.#closeTasks([...this.tasks.values()], false)
+      await this.#closeTasks([...this.tasks.values()], false)
       this.#owned.clear()
     })
   }
