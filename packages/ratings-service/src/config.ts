@@ -28,10 +28,17 @@ export interface ServiceConfig {
     readonly averages: string
     /** Count and sum per movie: what the live table and the WebSocket feed read. */
     readonly stats: string
+    /** Where the engine sends records it cannot read or process (`POISON_RECORD_POLICY=dead-letter`). */
+    readonly deadLetter: string
     readonly partitions: number
     /** -1 leaves it to the broker's `default.replication.factor` (3 on Confluent Cloud). */
     readonly replicationFactor: number
   }
+  /**
+   * What the engine does with a record it cannot deserialize or process: `dead-letter` (default: log, skip, write it
+   * with the error in headers to the dead-letter topic), `skip` (log and skip) or `fail` (stop the engine).
+   */
+  readonly poisonRecordPolicy: 'dead-letter' | 'skip' | 'fail'
   /** librdkafka properties shared by the producer, the feed consumer, the admin client and the engine. */
   readonly kafka: Readonly<Record<string, string | number | boolean>>
   readonly registry: { readonly url: string; readonly basicAuth: string | undefined }
@@ -328,6 +335,10 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
   }
   const replication = int(env, 'TOPIC_REPLICATION_FACTOR', -1, -1, 32767)
   if (replication === 0) throw new ConfigError('TOPIC_REPLICATION_FACTOR', 'expected -1 (broker default) or at least 1')
+  const policy = env.POISON_RECORD_POLICY ?? 'dead-letter'
+  if (policy !== 'dead-letter' && policy !== 'skip' && policy !== 'fail') {
+    throw new ConfigError('POISON_RECORD_POLICY', `expected dead-letter, skip or fail, got ${JSON.stringify(policy)}`)
+  }
   const logLevel = env.LOG_LEVEL ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level ${JSON.stringify(logLevel)}`)
@@ -339,10 +350,12 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
     applicationId,
     applicationServer,
     stateDir: env.STATE_DIR === '' ? undefined : env.STATE_DIR,
+    poisonRecordPolicy: policy,
     topics: {
       ratings: topic('RATINGS_TOPIC', 'ratings'),
       averages: topic('RATING_AVERAGES_TOPIC', 'rating-averages'),
       stats: topic('RATING_STATS_TOPIC', 'rating-stats'),
+      deadLetter: topic('RATINGS_DLQ_TOPIC', 'ratings-dlq'),
       partitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 10_000),
       replicationFactor: replication
     },

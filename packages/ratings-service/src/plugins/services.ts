@@ -63,7 +63,9 @@ export async function startServices(
         partitions: topics.partitions,
         replicationFactor: topics.replicationFactor,
         config: { 'cleanup.policy': 'compact' }
-      }
+      },
+      // One partition is plenty for poison records; kept as long as the broker's default retention.
+      { name: topics.deadLetter, partitions: 1, replicationFactor: topics.replicationFactor }
     ],
     log
   )
