@@ -47,7 +47,7 @@ export const VARIANTS: Record<'short' | 'long', Variant> = {
   long: {
     name: 'long',
     concurrency: 16,
-    ratePerSecond: 250,
+    ratePerSecond: 150,
     warmupMs: 20_000,
     clusterFaults: ['broker', 'controller', 'broker', 'controller', 'two', 'controller'],
     downMs: 20_000,
@@ -148,17 +148,52 @@ function errorLines(file: string): string[] {
 }
 
 /** Waits until the engine counts at least what was acknowledged by `t` (the averages caught up with the fault). */
+/**
+ * Stops a wait when the engine's count has not moved for `stallMs` although it is still behind: a slow engine is
+ * waited for (up to the caller's cap), a stuck one is reported as such.
+ */
+class StallGuard {
+  readonly #stallMs: number
+  #last = -1
+  #since = Date.now()
+  constructor(stallMs: number) {
+    this.#stallMs = stallMs
+  }
+
+  check(total: number | undefined, target: string): void {
+    const now = Date.now()
+    if (total !== undefined && total !== this.#last) {
+      this.#last = total
+      this.#since = now
+    } else if (now - this.#since > this.#stallMs) {
+      throw new WaitAborted(
+        `the engine made no progress for ${Math.round(this.#stallMs / 1000)} s (averages count ${this.#last}, ${target})`
+      )
+    }
+  }
+}
+
+/** Waits until the engine counts at least what was acknowledged by `t` (the averages caught up with the fault). */
 async function engineCaughtUp(posts: readonly Post[], samples: readonly Sample[], t: number, timeoutMs: number) {
   const target = ackedBy(posts, t)
+  const guard = new StallGuard(STALL_MS)
   await waitFor(
     `the averages to count the ${target} ratings acknowledged so far`,
     () => {
       abortIfFailed(samples)
-      return (latestTotal(samples) ?? -1) >= target ? true : undefined
+      const total = latestTotal(samples)
+      if ((total ?? -1) >= target) return true
+      guard.check(total, `expected at least ${target}`)
+      return undefined
     },
     timeoutMs
   )
 }
+
+/** No change of the averages for this long while they are behind: the engine is stuck, not slow. */
+const STALL_MS = 120_000
+/** Upper bound of any wait for the engine (a slow engine on a busy machine gets this long). */
+const CATCH_UP_CAP_MS = 15 * 60_000
 
 async function finish(
   scenario: string,
@@ -180,6 +215,7 @@ async function finish(
   const topicMovies = perMovie(topic.tally)
   let engine = await engineCounts(service.url)
   let finalCatchUpS: number | undefined
+  const guard = new StallGuard(STALL_MS)
   try {
     engine = await waitFor(
       'GET /averages to equal the ratings topic (count and sum per movie)',
@@ -187,9 +223,14 @@ async function finish(
         abortIfFailed(observer.samples)
         const e = await engineCounts(service.url)
         if (e !== undefined) engine = e
-        return e !== undefined && sameCounts(e, topicMovies) ? e : undefined
+        if (e !== undefined && sameCounts(e, topicMovies)) return e
+        guard.check(
+          e === undefined ? undefined : [...e.values()].reduce((n, m) => n + m.count, 0),
+          `topic ${topic.records}`
+        )
+        return undefined
       },
-      180_000,
+      CATCH_UP_CAP_MS,
       500
     )
     finalCatchUpS = (Date.now() - loadEnd) / 1000
@@ -320,7 +361,7 @@ export async function clusterScenario(
     await sleep(variant.settleMs)
     let failed = false
     try {
-      await engineCaughtUp(load.posts, observer.samples, back, 180_000)
+      await engineCaughtUp(load.posts, observer.samples, back, CATCH_UP_CAP_MS)
       events.add('averages caught up with the acknowledgements')
     } catch (e) {
       events.add(String(e))
@@ -421,7 +462,7 @@ export async function singleScenario(
     await sleep(variant.settleMs)
     let failed = false
     try {
-      await engineCaughtUp(load.posts, observer.samples, back, 180_000)
+      await engineCaughtUp(load.posts, observer.samples, back, CATCH_UP_CAP_MS)
       events.add('averages caught up with the acknowledgements')
     } catch (e) {
       events.add(String(e))
