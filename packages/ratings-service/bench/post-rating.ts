@@ -1,17 +1,31 @@
 // POST /rating under load (autocannon, its own process) side by side with a bare Fastify route answering 202, in one
 // run on the same machine. The service answers only after the broker's acks=all acknowledgement, so the ratio
-// measures what durability costs. Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… node bench/post-rating.ts
+// measures what durability costs; the service rows show where the streams engine runs (in the server's process, in
+// a child process, in a child process at lower priority) and how long after the load every accepted rating was in
+// the average.
+//
+// The machine is shared and its load moves within seconds, so every target is started first and the load then goes
+// round-robin: each round gives every target one slot of BENCH_DURATION_S, and the ratio of a round is taken against
+// the bare route's slot of the same round. A service slot ends only when the engine has processed every rating it
+// accepted, so a target never runs while another one's engine is still catching up.
+// Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… [BENCH_BROKER_PID=<pid of the broker>] node --conditions=source
+// bench/post-rating.ts
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startService, stop } from './service-process.ts'
 
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10)
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const AUTOCANNON = join(dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js')
-const BODY = JSON.stringify({ movieId: 362, rating: 8 })
+const BROKER_PID = process.env.BENCH_BROKER_PID === undefined ? undefined : Number(process.env.BENCH_BROKER_PID)
+const MOVIE = 362
+const BODY = JSON.stringify({ movieId: MOVIE, rating: 8 })
 
 // The baseline: Fastify with the same body limit and a JSON route that answers 202 without doing anything.
 const BARE = `
@@ -36,19 +50,20 @@ async function startChild(args: string[], cwd?: string): Promise<{ url: string; 
 interface Result {
   requests: { average: number }
   latency: { p50: number; p99: number; average: number }
+  '2xx': number
   non2xx: number
   errors: number
   timeouts: number
 }
 
-async function load(url: string): Promise<Result> {
+async function load(url: string, seconds: number): Promise<Result> {
   const args = [
     AUTOCANNON,
     '-j',
     '-c',
     String(CONNECTIONS),
     '-d',
-    String(DURATION_S),
+    String(seconds),
     '-m',
     'POST',
     '-H',
@@ -66,39 +81,130 @@ async function load(url: string): Promise<Result> {
   return JSON.parse(out) as Result
 }
 
-function row(name: string, r: Result): string {
-  return `| ${name} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors + r.timeouts} |`
+// CPU seconds (user + system, all threads) of a process and its children, from /proc (Linux); NaN elsewhere. Unlike
+// req/s, CPU time per request hardly depends on what else runs on the machine.
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    let total = (Number(fields[11]) + Number(fields[12])) / 100
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')) {
+      if (child !== '') total += cpuSeconds(Number(child))
+    }
+    return total
+  } catch {
+    return NaN
+  }
 }
 
-async function measure(url: string): Promise<Result> {
-  await load(url) // warm-up, discarded
-  return await load(url)
+interface Target {
+  readonly name: string
+  readonly url: string
+  readonly child: ChildProcess
+  /** Services only: ratings accepted so far, which the movie's count reaches once all are processed. */
+  accepted?: number
+  readonly results: Result[]
+  readonly catchUpS: number[]
+  /** CPU microseconds per request of the target's processes and of the broker, per slot (including any catch-up). */
+  readonly cpuUs: number[]
+  readonly brokerUs: number[]
 }
 
-// One target at a time, so each has the machine to itself.
-const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
-const b = await measure(bare.url)
-bare.child.kill('SIGTERM')
-const httpOnly = await startChild([
-  '--conditions=source',
-  fileURLToPath(new URL('./http-path-server.ts', import.meta.url))
-])
-const h = await measure(httpOnly.url)
-await stop(httpOnly.child)
-const service = await startService()
-let s: Result
+// Seconds until the movie's count (read through the engine's store, or its owner, or the feed) covers every rating the
+// service accepted.
+async function catchUp(target: Target): Promise<number> {
+  const started = Date.now()
+  for (;;) {
+    const res = await fetch(new URL(`/averages/${MOVIE}`, target.url))
+    const count = res.ok ? ((await res.json()) as { count: number }).count : -1
+    if (count >= target.accepted!) return (Date.now() - started) / 1000
+    if (Date.now() - started > 300_000) throw new Error(`${target.name}: ${count} of ${target.accepted} processed`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function slot(target: Target, seconds: number): Promise<Result> {
+  const cpu = cpuSeconds(target.child.pid)
+  const broker = cpuSeconds(BROKER_PID)
+  const r = await load(target.url, seconds)
+  if (target.accepted !== undefined) {
+    target.accepted += r['2xx']
+    target.catchUpS.push(await catchUp(target))
+  }
+  target.cpuUs.push(((cpuSeconds(target.child.pid) - cpu) * 1e6) / r['2xx'])
+  target.brokerUs.push(((cpuSeconds(BROKER_PID) - broker) * 1e6) / r['2xx'])
+  return r
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+const targets: Target[] = []
+const started = Date.now()
 try {
-  s = await measure(service.url)
+  const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
+  targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], brokerUs: [] })
+  const http = await startChild([
+    '--conditions=source',
+    fileURLToPath(new URL('./http-path-server.ts', import.meta.url))
+  ])
+  targets.push({
+    name: 'HTTP path: app + acks=all producer, no engine',
+    ...http,
+    results: [],
+    catchUpS: [],
+    cpuUs: [],
+    brokerUs: []
+  })
+  for (const [name, env] of [
+    ['service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
+    ['service, engine in a child process (default)', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
+    ['service, engine in a child process at ENGINE_NICE=10', { ENGINE_MODE: 'process', ENGINE_NICE: '10' }]
+  ] as const) {
+    targets.push({
+      name,
+      ...(await startService(env)),
+      accepted: 0,
+      results: [],
+      catchUpS: [],
+      cpuUs: [],
+      brokerUs: []
+    })
+  }
+  const loadBefore = loadavg()
+  for (const t of targets) await slot(t, Math.max(1, Math.round(DURATION_S / 2))) // warm-up, discarded
+  for (const t of targets) {
+    t.catchUpS.length = 0
+    t.cpuUs.length = 0
+    t.brokerUs.length = 0
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) t.results.push(await slot(t, DURATION_S))
+  }
+  const loadAfter = loadavg()
+  const bareRps = targets[0]!.results.map((r) => r.requests.average)
+  console.log(
+    `POST /rating, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s per target, ${new Date().toISOString()}, ` +
+      `${Math.round((Date.now() - started) / 1000)} s in all, load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`
+  )
+  console.log(
+    '| target | req/s (median) | p50 ms | p99 ms | errors/non-2xx | ratio to bare (median, min–max of rounds) | all ratings in the average after (median, max) | CPU µs/request: target, broker |'
+  )
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+  for (const t of targets) {
+    const ratios = t.results.map((r, i) => r.requests.average / bareRps[i]!)
+    const errors = t.results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
+    const caught =
+      t.catchUpS.length === 0 ? '–' : `${median(t.catchUpS).toFixed(1)} s, ${Math.max(...t.catchUpS).toFixed(1)} s`
+    console.log(
+      `| ${t.name} | ${Math.round(median(t.results.map((r) => r.requests.average)))} | ${median(t.results.map((r) => r.latency.p50))} | ` +
+        `${median(t.results.map((r) => r.latency.p99))} | ${errors} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${caught} | ` +
+        `${median(t.cpuUs).toFixed(0)}, ${BROKER_PID === undefined ? '–' : median(t.brokerUs).toFixed(0)} |`
+    )
+  }
 } finally {
-  await stop(service.child)
-}
-console.log(`POST /rating, ${CONNECTIONS} connections, ${DURATION_S} s each, ${new Date().toISOString()}`)
-console.log('| target | req/s | p50 ms | p99 ms | errors/non-2xx | ratio to bare |')
-console.log('| --- | --- | --- | --- | --- | --- |')
-for (const [name, r] of [
-  ['bare Fastify 202', b],
-  ['HTTP path: app + acks=all producer, no engine', h],
-  ['ratings-service (engine + feed in the same process)', s]
-] as const) {
-  console.log(`${row(name, r)} ${(r.requests.average / b.requests.average).toFixed(2)} |`)
+  for (const t of targets) await stop(t.child)
 }

@@ -2,6 +2,7 @@
 // rating went through the producer, the ratings topic, the repartition topic, the aggregate, the stats topic and the
 // feed). Sequential samples on the local broker, at-least-once. Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=…
 // node bench/ws-latency.ts
+import { loadavg } from 'node:os'
 import WebSocket from 'ws'
 import { percentile, startService, stop } from './service-process.ts'
 
@@ -45,7 +46,9 @@ try {
   latencies.sort((a, b) => a - b)
   const f = (n: number): string => n.toFixed(1)
   console.log(
-    `POST -> WebSocket update, ${SAMPLES} sequential samples (after ${WARMUP} warm-up), at-least-once, ${new Date().toISOString()}`
+    `POST -> WebSocket update, ${SAMPLES} sequential samples (after ${WARMUP} warm-up), at-least-once, engine ${process.env.ENGINE_MODE ?? 'process'} (ENGINE_NICE=${process.env.ENGINE_NICE ?? 0}), ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`
   )
   console.log(
     `p50 ${f(percentile(latencies, 50))} ms, p90 ${f(percentile(latencies, 90))} ms, p99 ${f(percentile(latencies, 99))} ms, max ${f(latencies.at(-1)!)} ms (goal p99 <= 50 ms)`

@@ -5,6 +5,7 @@
 // second; interactive queries are requests over the IPC channel. A worker thread would be cheaper, but the native
 // Kafka client crashed when a worker exited, and a process also keeps a crash of the engine away from the server.
 import { fork } from 'node:child_process'
+import { setPriority } from 'node:os'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { KafkaStreamsState, StreamsMetrics } from 'kstreams-ts'
@@ -121,14 +122,24 @@ export class ChildProcessEngine implements RatingsEngine {
     child.on('error', (err) => log.warn({ err }, 'streams engine process channel error'))
   }
 
-  /** Forks the engine process and resolves once its engine joined the group; rejects with the engine's error. */
-  static async start(config: ServiceConfig, log: EngineLog): Promise<ChildProcessEngine> {
+  /**
+   * Forks the engine process and resolves once its engine joined the group; rejects with the engine's error. A
+   * `nice` above 0 lowers the process' scheduling priority (see {@link engineNice}).
+   */
+  static async start(config: ServiceConfig, log: EngineLog, nice = 0): Promise<ChildProcessEngine> {
     const child = fork(ENTRY, [], {
       execArgv: childExecArgv(),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
     const engine = new ChildProcessEngine(child, log)
+    if (nice !== 0 && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, nice)
+      } catch (err) {
+        log.warn({ err, nice }, 'cannot lower the priority of the streams engine process; it runs at normal priority')
+      }
+    }
     const started = new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromEngine): void => {
         if (m.type === 'started') {

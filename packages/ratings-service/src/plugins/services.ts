@@ -39,11 +39,29 @@ export function engineMode(env: Readonly<Record<string, string | undefined>> = p
   return mode
 }
 
+/**
+ * `ENGINE_NICE` from the environment: the niceness (0 to 19, default 10) of the engine process. Above 0, the engine
+ * yields the cores to the server when both want them: POST /rating keeps its pace through a burst and the engine
+ * catches up afterwards (its lag shows in `kstreams_consumer_lag_total`); an engine that waits for records is still
+ * woken at once, so the POST-to-WebSocket latency of a rating does not change. Nothing changes while cores are free.
+ */
+export function engineNice(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const raw = env.ENGINE_NICE ?? '10'
+  const nice = Number(raw)
+  if (!/^[0-9]{1,2}$/.test(raw) || nice > 19) {
+    throw Object.assign(new Error(`expected an integer from 0 to 19, got ${JSON.stringify(raw)}`), {
+      setting: 'ENGINE_NICE'
+    })
+  }
+  return nice
+}
+
 /** Starts the real services against Kafka and the registry named in `config`. */
 export async function startServices(
   app: FastifyInstance,
   config: ServiceConfig,
-  mode: EngineMode = engineMode()
+  mode: EngineMode = engineMode(),
+  nice: number = engineNice()
 ): Promise<Services> {
   const log = app.log.child({ component: 'kafka' })
   const { topics } = config
@@ -87,7 +105,7 @@ export async function startServices(
     // The engine process starts while this one connects the feed; it needs the ratings schema registered (above).
     const engineStarting: Promise<RatingsEngine> =
       mode === 'process'
-        ? ChildProcessEngine.start(config, engineLog)
+        ? ChildProcessEngine.start(config, engineLog, nice)
         : (async () => {
             const inline = new StreamsEngine(config, serdes, {
               log: (level, message, fields) => engineLog[level](fields ?? {}, message)
