@@ -1,6 +1,6 @@
 // Health: /health/live says the process serves HTTP and its engine has not failed for good; /health/ready (and
-// /health) say whether it can do its job: the engine RUNNING, the producer connected, the feed caught up and the
-// Kafka cluster answering. The clients keep their connection state through a broker outage (librdkafka reconnects
+// /health) say whether it can do its job: the engine RUNNING and making progress, the producer connected, the feed
+// caught up and the Kafka cluster answering. The clients keep their connection state through a broker outage (librdkafka reconnects
 // by itself and the engine stays RUNNING while it retries), so the cluster is asked directly: a metadata request
 // every couple of seconds from a client of its own, whose last answer the routes read without waiting.
 import { createRequire } from 'node:module'
@@ -26,13 +26,52 @@ export interface BrokerProbe {
   close(): Promise<void>
 }
 
+/**
+ * Tells a stuck engine from a busy or idle one: stalled once it has been behind its input (consumer lag > 0, no
+ * restore under way) without processing a record for `stallAfterMs`. Sampled every second from the engine's metrics.
+ */
+export class StallWatch {
+  readonly #stallAfterMs: number
+  #processed = -1
+  #since = Date.now()
+  #stalled = false
+
+  constructor(stallAfterMs: number) {
+    this.#stallAfterMs = stallAfterMs
+  }
+
+  /** Feeds one observation; `now` is for tests. */
+  observe(
+    m: { recordsProcessedTotal: number; consumerLagTotal: number; restoringStores: number },
+    state: string,
+    now = Date.now()
+  ): void {
+    const behind = state === 'RUNNING' && m.consumerLagTotal > 0 && m.restoringStores === 0
+    const progress = m.recordsProcessedTotal !== this.#processed
+    if (!behind || progress) this.#since = now
+    this.#processed = m.recordsProcessedTotal
+    this.#stalled = behind && !progress && now - this.#since >= this.#stallAfterMs
+  }
+
+  get stalled(): boolean {
+    return this.#stalled
+  }
+}
+
 export interface HealthOptions {
   /**
    * Where the broker check comes from. Default: a {@link metadataProbe} on the service's Kafka settings when the
    * services are the real Kafka clients; no broker check with test doubles. `null`: no broker check.
    */
   readonly brokerProbe?: BrokerProbe | null
+  /**
+   * Readiness fails once the engine has been behind its input without processing anything for this long (ms).
+   * Default: 60 s with the real services, no such check with test doubles; `null`: no check.
+   */
+  readonly stallAfterMs?: number | null
 }
+
+const DEFAULT_STALL_AFTER_MS = 60_000
 
 type Props = Readonly<Record<string, string | number | boolean>>
 
@@ -97,11 +136,31 @@ export async function metadataProbe(
 }
 
 export async function healthRoutes(app: FastifyInstance, opts: HealthOptions = {}): Promise<void> {
+  const real = app.services.sink instanceof RatingProducer
   let probe = opts.brokerProbe ?? null
-  if (opts.brokerProbe === undefined && app.services.sink instanceof RatingProducer) {
+  if (opts.brokerProbe === undefined && real) {
     probe = await metadataProbe(app.config.kafka)
     const owned = probe
     app.addHook('onClose', async () => await owned.close())
+  }
+  // An engine can keep the state RUNNING while its loop waits forever (seen after a cluster lost its quorum, see
+  // docs/reliability.md); its metrics still arrive, so the absence of progress is what gives it away.
+  const stallAfterMs = opts.stallAfterMs === undefined ? (real ? DEFAULT_STALL_AFTER_MS : null) : opts.stallAfterMs
+  let stall: StallWatch | undefined
+  if (stallAfterMs !== null) {
+    const watch = new StallWatch(stallAfterMs)
+    stall = watch
+    const sample = (): void => {
+      try {
+        watch.observe(app.services.engine.metrics(), app.services.engine.state)
+      } catch {
+        // metrics not available yet (engine starting): nothing to judge
+      }
+    }
+    sample()
+    const timer = setInterval(sample, 1000)
+    timer.unref()
+    app.addHook('onClose', async () => clearInterval(timer))
   }
 
   const readiness = (): { ready: boolean; body: Record<string, unknown> } => {
@@ -113,8 +172,10 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions = {
       feed: !feed.connected ? 'disconnected' : feed.caughtUp ? 'caught-up' : 'catching-up'
     }
     if (broker !== undefined) checks.broker = broker.state
+    if (stall !== undefined) checks.processing = stall.stalled ? 'stalled' : 'progressing'
     const ready =
       checks.engine === 'RUNNING' &&
+      stall?.stalled !== true &&
       sink.connected &&
       feed.connected &&
       feed.caughtUp &&

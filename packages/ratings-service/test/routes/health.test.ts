@@ -6,9 +6,9 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import { healthRoutes, metadataProbe } from '../../src/routes/health.ts'
+import { StallWatch, healthRoutes, metadataProbe } from '../../src/routes/health.ts'
 import type { BrokerProbe, BrokerStatus, HealthOptions } from '../../src/routes/health.ts'
-import { fakeServices, testConfig } from '../helpers.ts'
+import { fakeServices, testConfig, waitFor } from '../helpers.ts'
 
 class FakeProbe implements BrokerProbe {
   current: BrokerStatus = { state: 'reachable', brokers: 3, since: Date.UTC(2026, 10, 27) }
@@ -67,8 +67,8 @@ test('a broker outage makes the service not ready, and ready again once the brok
   assert.equal(probe.closed, false, 'a probe passed in belongs to the caller')
 })
 
-test('no broker check with test doubles for the services, or when switched off', async (t) => {
-  for (const opts of [{}, { brokerProbe: null }]) {
+test('no broker or progress check with test doubles for the services, or when switched off', async (t) => {
+  for (const opts of [{}, { brokerProbe: null, stallAfterMs: null }]) {
     const { app: a } = await app(t, opts)
     const res = await a.inject('/health')
     assert.equal(res.statusCode, 200)
@@ -95,4 +95,66 @@ test('the metadata probe reports a cluster nobody listens for as unreachable', a
   } finally {
     await probe.close()
   }
+})
+
+test('an engine behind its input that processes nothing is stalled; busy, idle or restoring is not', () => {
+  const watch = new StallWatch(60_000)
+  const t0 = 1_000_000
+  const m = (processed: number, lag: number, restoring = 0) => ({
+    recordsProcessedTotal: processed,
+    consumerLagTotal: lag,
+    restoringStores: restoring
+  })
+  watch.observe(m(10, 5), 'RUNNING', t0)
+  watch.observe(m(20, 5), 'RUNNING', t0 + 59_000)
+  watch.observe(m(20, 5), 'RUNNING', t0 + 110_000)
+  assert.equal(watch.stalled, false, 'processed at 59 s: the minute counts from there')
+  watch.observe(m(20, 5), 'RUNNING', t0 + 119_000)
+  assert.equal(watch.stalled, true, 'behind and no record processed for 60 s')
+  watch.observe(m(21, 5), 'RUNNING', t0 + 120_000)
+  assert.equal(watch.stalled, false, 'progress again')
+
+  const idle = new StallWatch(60_000)
+  idle.observe(m(20, 0), 'RUNNING', t0)
+  idle.observe(m(20, 0), 'RUNNING', t0 + 600_000)
+  assert.equal(idle.stalled, false, 'nothing to do is not stuck')
+  const restoring = new StallWatch(60_000)
+  restoring.observe(m(20, 9, 2), 'RUNNING', t0)
+  restoring.observe(m(20, 9, 2), 'RUNNING', t0 + 600_000)
+  assert.equal(restoring.stalled, false, 'a long restore is not a stall')
+  const rebalancing = new StallWatch(60_000)
+  rebalancing.observe(m(20, 9), 'REBALANCING', t0)
+  rebalancing.observe(m(20, 9), 'REBALANCING', t0 + 600_000)
+  assert.equal(rebalancing.stalled, false, 'the engine check already reports a rebalance')
+})
+
+test('a stalled engine makes the service not ready until it processes again', async (t) => {
+  // 0 ms: behind and not processing counts as stalled at once, so the test needs no minute of waiting.
+  const { app: a, engine } = await app(t, { brokerProbe: null, stallAfterMs: 0 })
+  let processed = 42
+  engine.metrics = () =>
+    ({
+      state: 'RUNNING',
+      recordsProcessedTotal: processed,
+      consumerLagTotal: 7,
+      restoringStores: 0
+    }) as ReturnType<typeof engine.metrics>
+  const stalled = await waitFor('the stall to show', async () => {
+    const res = await a.inject('/health')
+    return res.json().checks.processing === 'stalled' ? res : undefined
+  })
+  assert.equal(stalled.statusCode, 503)
+  assert.equal(stalled.json().checks.engine, 'RUNNING')
+  assert.equal((await a.inject('/health/live')).statusCode, 200)
+
+  engine.metrics = () =>
+    ({ state: 'RUNNING', recordsProcessedTotal: processed, consumerLagTotal: 0, restoringStores: 0 }) as ReturnType<
+      typeof engine.metrics
+    >
+  processed++
+  const ready = await waitFor('readiness to come back', async () => {
+    const res = await a.inject('/health')
+    return res.statusCode === 200 ? res : undefined
+  })
+  assert.equal(ready.json().checks.processing, 'progressing')
 })
