@@ -206,6 +206,11 @@ export class ChildProcessEngine implements RatingsEngine {
     })
   }
 
+  /** Process id of the engine process. */
+  get pid(): number | undefined {
+    return this.#child.pid
+  }
+
   get state(): KafkaStreamsState {
     return this.#state
   }
