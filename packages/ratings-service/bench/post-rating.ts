@@ -161,8 +161,8 @@ try {
   })
   for (const [name, env] of [
     ['service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
-    ['service, engine in a child process (default)', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
-    ['service, engine in a child process at ENGINE_NICE=10', { ENGINE_MODE: 'process', ENGINE_NICE: '10' }]
+    ['service, engine in a child process at ENGINE_NICE=0', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
+    ['service, engine in a child process at ENGINE_NICE=10 (default)', { ENGINE_MODE: 'process', ENGINE_NICE: '10' }]
   ] as const) {
     targets.push({
       name,

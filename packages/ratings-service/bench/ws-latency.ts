@@ -4,6 +4,7 @@
 // node bench/ws-latency.ts
 import { loadavg } from 'node:os'
 import WebSocket from 'ws'
+import { engineMode, engineNice } from '../src/plugins/services.ts'
 import { percentile, startService, stop } from './service-process.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500)
@@ -46,7 +47,7 @@ try {
   latencies.sort((a, b) => a - b)
   const f = (n: number): string => n.toFixed(1)
   console.log(
-    `POST -> WebSocket update, ${SAMPLES} sequential samples (after ${WARMUP} warm-up), at-least-once, engine ${process.env.ENGINE_MODE ?? 'process'} (ENGINE_NICE=${process.env.ENGINE_NICE ?? 0}), ${new Date().toISOString()}, load average ${loadavg()
+    `POST -> WebSocket update, ${SAMPLES} sequential samples (after ${WARMUP} warm-up), at-least-once, engine ${engineMode()}${engineMode() === 'process' ? ` (ENGINE_NICE=${engineNice()})` : ''}, ${new Date().toISOString()}, load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`
   )
