@@ -6,6 +6,7 @@
 // Kafka client crashed when a worker exited, and a process also keeps a crash of the engine away from the server.
 import { fork } from 'node:child_process'
 import { setPriority } from 'node:os'
+import { extname } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { KafkaStreamsState, StreamsMetrics } from 'kstreams-ts'
@@ -58,7 +59,9 @@ export interface EngineLog {
   error(obj: object, msg?: string): void
 }
 
-const ENTRY = fileURLToPath(new URL('./engine-process.ts', import.meta.url))
+// Next to this module, with its extension: .ts when run from the sources, .js once compiled (tsc rewrites imports,
+// not this path).
+const ENTRY = fileURLToPath(new URL(`./engine-process${extname(import.meta.url)}`, import.meta.url))
 // A query the engine does not answer in this time fails as not queryable (503) rather than hanging the request.
 const QUERY_TIMEOUT_MS = 5000
 
