@@ -12,7 +12,6 @@ import {
   StreamsBuilder
 } from '../../packages/kstreams/src/index.ts'
 import { emit } from './common.ts'
-import { leanProducerProvider } from './lean-producer.ts'
 import type { Rating } from './common.ts'
 
 interface CountAndSum {
@@ -43,21 +42,17 @@ builder
   .toStream()
   .to(output as string, Produced.with(Serdes.Long(), Serdes.Double()))
 
-const streams = new KafkaStreams(
-  builder.build(),
-  {
-    'application.id': appId,
-    'bootstrap.servers': bootstrap,
-    'processing.guarantee': guarantee,
-    'statestore.cache.max.bytes': Number(cacheBytes),
-    'commit.interval.ms': Number(commitMs),
-    'state.dir': stateDir,
-    'replication.factor': 1,
-    // Extra settings for experiments, e.g. E2E_OURS_CONFIG='{"producer.queue.buffering.max.messages":1000000}'.
-    ...(JSON.parse(process.env.E2E_OURS_CONFIG ?? '{}') as Record<string, unknown>)
-  },
-  process.env.E2E_LEAN_PRODUCER === '1' ? { clientProvider: leanProducerProvider } : {}
-)
+const streams = new KafkaStreams(builder.build(), {
+  'application.id': appId,
+  'bootstrap.servers': bootstrap,
+  'processing.guarantee': guarantee,
+  'statestore.cache.max.bytes': Number(cacheBytes),
+  'commit.interval.ms': Number(commitMs),
+  'state.dir': stateDir,
+  'replication.factor': 1,
+  // Extra settings for experiments, e.g. E2E_OURS_CONFIG='{"producer.queue.buffering.max.messages":1000000}'.
+  ...(JSON.parse(process.env.E2E_OURS_CONFIG ?? '{}') as Record<string, unknown>)
+})
 streams.setStateListener((state) => {
   if (state === 'ERROR') emit({ event: 'error', message: String((streams.error as Error)?.message ?? streams.error) })
 })

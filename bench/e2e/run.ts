@@ -54,8 +54,6 @@ interface Config {
   readonly cache: boolean
   /** The small input topic (flow is 20–50x slower than the rest). */
   readonly small: boolean
-  /** Ours with bench/e2e/lean-producer.ts (failure-only delivery reports): an experiment, at-least-once only. */
-  readonly lean?: boolean
   /** Instances of ours in one group (the documented way to use more cores; default 1). */
   readonly instances?: number
 }
@@ -67,16 +65,6 @@ for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     CONFIGS.push({ name: `ours-${g}-cache-${cache ? 'on' : 'off'}`, impl: 'ours', guarantee, cache, small: false })
     CONFIGS.push({ name: `java-${g}-cache-${cache ? 'on' : 'off'}`, impl: 'java', guarantee, cache, small: false })
   }
-}
-for (const cache of [false, true]) {
-  CONFIGS.push({
-    name: `ours-lean-alos-cache-${cache ? 'on' : 'off'}`,
-    impl: 'ours',
-    guarantee: 'at_least_once',
-    cache,
-    small: false,
-    lean: true
-  })
 }
 CONFIGS.push({
   name: 'ours-x2-alos-cache-off',
@@ -382,7 +370,7 @@ async function runOnce(
     logger
   })
   const load1 = Number(loadavg()[0]?.toFixed(2))
-  const env = { ...process.env, E2E_LEAN_PRODUCER: c.lean === true ? '1' : '0' }
+  const env = { ...process.env }
   const children = Array.from({ length: c.instances ?? 1 }, (_, i) => {
     const [cmd, argv] = childCommand(c, appId, input, output, `${stateDir}/${i}`)
     return startChild(cmd, argv, env)
@@ -599,9 +587,6 @@ for (const cache of ['off', 'on']) {
 }
 ratio('ours / raw loop (ALOS, cache off)', 'ours-alos-cache-off', 'raw-loop', 0.7)
 ratio('ours / raw loop (ALOS, cache on)', 'ours-alos-cache-on', 'raw-loop', 0.7)
-ratio('ours with the lean producer / Java (alos, cache off)', 'ours-lean-alos-cache-off', 'java-alos-cache-off', 1)
-ratio('ours with the lean producer / Java (alos, cache on)', 'ours-lean-alos-cache-on', 'java-alos-cache-on', 1)
-ratio('ours with the lean producer / raw loop (ALOS, cache off)', 'ours-lean-alos-cache-off', 'raw-loop', 0.7)
 ratio('ours, 2 instances / Java, 1 stream thread (alos, cache off)', 'ours-x2-alos-cache-off', 'java-alos-cache-off', 1)
 ratio('ours, 2 instances / Java, 1 stream thread (alos, cache on)', 'ours-x2-alos-cache-on', 'java-alos-cache-on', 1)
 ratio('ours, 2 instances / Java, 1 stream thread (eos, cache off)', 'ours-x2-eos-cache-off', 'java-eos-cache-off', 1)

@@ -336,14 +336,19 @@ class ConfluentProducer implements ProducerClient {
   #inFlight = 0
   #drained: (() => void)[] = []
   // `delivery.report.only.error=true`: librdkafka reports failures only (a JS callback per record costs ~4 µs more);
-  // flush() then cannot count reports and waits one event-loop turn after librdkafka's flush instead.
+  // flush() then cannot count reports and waits one event-loop turn after librdkafka's flush instead. No per-record
+  // opaque is passed in this mode (the binding frees it only in a report, so every success would leak a handle):
+  // a failure goes to the callback given with the latest produce().
   readonly #onlyErrors: boolean
+  #errorCallback: DeliveryCallback = NO_CALLBACK
 
   constructor(producer: Rdkafka.Producer, onlyErrors: boolean) {
     this.#producer = producer
     this.#onlyErrors = onlyErrors
     producer.on('delivery-report', (err, report) => {
-      const onDelivery = (report?.opaque as DeliveryCallback | undefined) ?? NO_CALLBACK
+      const onDelivery = this.#onlyErrors
+        ? this.#errorCallback
+        : ((report?.opaque as DeliveryCallback | undefined) ?? NO_CALLBACK)
       if (!this.#onlyErrors) this.#inFlight--
       if (this.#inFlight === 0 && this.#drained.length > 0) {
         const waiters = this.#drained
@@ -366,6 +371,7 @@ class ConfluentProducer implements ProducerClient {
 
   produce(record: ProducerRecord, onDelivery?: DeliveryCallback): boolean {
     if (this.#closed) throw new StreamsError('ILLEGAL_STATE', 'producer is closed', { topic: record.topic })
+    if (this.#onlyErrors && onDelivery !== undefined) this.#errorCallback = onDelivery
     try {
       this.#producer.produce(
         record.topic,
@@ -373,7 +379,7 @@ class ConfluentProducer implements ProducerClient {
         record.value,
         record.key,
         record.timestamp ?? null,
-        onDelivery ?? NO_CALLBACK,
+        this.#onlyErrors ? undefined : (onDelivery ?? NO_CALLBACK),
         toNativeHeaders(record.headers)
       )
       if (!this.#onlyErrors) this.#inFlight++
@@ -466,7 +472,9 @@ class ConfluentProducer implements ProducerClient {
     this.#open('abortTransaction')
     const { promise, cb } = settle('aborting the transaction')
     this.#producer.abortTransaction(timeoutMs, cb)
-    return promise
+    await promise
+    // The purged records' failure reports reach JS after the abort: deliver them to the callback of their epoch.
+    if (this.#onlyErrors) await new Promise<void>((resolve) => setImmediate(resolve))
   }
 
   async close(timeoutMs = 10_000): Promise<void> {

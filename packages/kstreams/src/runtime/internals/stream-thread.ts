@@ -579,13 +579,18 @@ export class StreamThread {
 
   async #abortTransaction(): Promise<void> {
     this.#overflow = []
-    this.#epoch++
-    this.#onDelivery = this.#deliveryCallback()
-    this.#sendError = null
-    if (!this.#eos || !this.#inTransaction) return
-    this.#inTransaction = false
-    this.metrics.abortedTransactions++
-    await this.#producer.abortTransaction()
+    try {
+      if (this.#eos && this.#inTransaction) {
+        this.#inTransaction = false
+        this.metrics.abortedTransactions++
+        await this.#producer.abortTransaction()
+      }
+    } finally {
+      // After the abort: the failure reports of the records it purged belong to the old epoch and are ignored.
+      this.#epoch++
+      this.#onDelivery = this.#deliveryCallback()
+      this.#sendError = null
+    }
   }
 
   /** Aborts the open transaction; a producer that cannot abort any more is replaced (which aborts on the broker). */
@@ -632,6 +637,13 @@ export class StreamThread {
 
   // ---- the loop ------------------------------------------------------------------------------------------
 
+  #startConsume(): { seq: number; inflight: Promise<ConsumedRecord[]> } {
+    const seq = ++this.#consumeSeq
+    const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
+    this.#inflight = inflight
+    return { seq, inflight }
+  }
+
   async run(): Promise<void> {
     this.#running = true
     if (this.#eos) await this.#producer.initTransactions()
@@ -654,9 +666,7 @@ export class StreamThread {
       }
     })
     while (this.#running && this.#fatal === null) {
-      const seq = ++this.#consumeSeq
-      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
-      this.#inflight = inflight
+      const { seq, inflight } = this.#startConsume()
       let records: ConsumedRecord[]
       try {
         records = await inflight
