@@ -5,6 +5,7 @@
 import { KafkaStreams, Serdes } from 'kstreams-ts'
 import type { KafkaStreamsState, ReadOnlyKeyValueStore, StreamsLogger, StreamsMetrics } from 'kstreams-ts'
 import type { ServiceConfig } from './config.ts'
+import { poisonRecordSettings } from './poison-policy.ts'
 import type { MovieAverage } from './kafka.ts'
 import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, buildTopology } from './topology.ts'
 import type { CountAndSum, TopologySerdes } from './topology.ts'
@@ -59,6 +60,8 @@ export class StreamsEngine implements RatingsEngine {
         // As the tutorial: no record cache, every rating shows up in the averages at once.
         'cache.max.bytes.buffering': 0,
         'commit.interval.ms': 1000,
+        // POISON_RECORD_POLICY: by default a record the engine cannot read or process goes to the dead-letter topic.
+        ...poisonRecordSettings(config),
         // Each rating crosses two engine writes (repartition, then the output topics): librdkafka's 5 ms default
         // linger twice would be most of the POST-to-WebSocket latency.
         'producer.linger.ms': config.kafka['linger.ms'] ?? 1,
