@@ -5,7 +5,11 @@ import assert from 'node:assert/strict'
 import { getPriority } from 'node:os'
 import { build } from '../../src/app.ts'
 import { ChildProcessEngine } from '../../src/child-engine.ts'
+import { engineNice } from '../../src/plugins/services.ts'
 import { brokerEnv, testConfig, waitFor } from '../helpers.ts'
+
+// This file is about the process mode, whatever the suite runs with (each test file has its own process).
+process.env.ENGINE_MODE = 'process'
 
 test(
   'the engine process runs niced; when it dies the service reports it instead of failing requests with 500',
@@ -21,7 +25,7 @@ test(
     const engine = app.services.engine
     assert.ok(engine instanceof ChildProcessEngine, 'the engine runs in a child process by default')
     const pid = engine.pid!
-    assert.equal(getPriority(pid), 10)
+    assert.equal(getPriority(pid), engineNice())
     assert.equal((await app.inject('/averages/362')).json().source, 'store')
 
     process.kill(pid, 'SIGKILL')
