@@ -33,7 +33,7 @@ export interface ErrorInfo {
 
 /** Server → engine process. */
 export type ToEngine =
-  | { readonly type: 'start'; readonly config: ServiceConfig }
+  | { readonly type: 'start'; readonly config: ServiceConfig; readonly logLevel: string }
   | { readonly type: 'query'; readonly id: number; readonly name: QueryName; readonly args: readonly unknown[] }
   | { readonly type: 'close'; readonly timeoutMs: number }
 
@@ -53,6 +53,8 @@ export type FromEngine =
   | { readonly type: 'closed' }
 
 export interface EngineLog {
+  /** The lowest level logged (pino's level name); the engine process does not send lines below it. */
+  readonly level?: string
   debug(obj: object, msg?: string): void
   info(obj: object, msg?: string): void
   warn(obj: object, msg?: string): void
@@ -158,7 +160,7 @@ export class ChildProcessEngine implements RatingsEngine {
         reject(new Error(`the streams engine process exited during start-up (code ${code}, signal ${signal})`))
       )
     })
-    child.send({ type: 'start', config } satisfies ToEngine)
+    child.send({ type: 'start', config, logLevel: log.level ?? config.logLevel } satisfies ToEngine)
     try {
       await started
     } catch (err) {

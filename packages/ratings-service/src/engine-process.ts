@@ -20,7 +20,12 @@ function send(message: FromEngine, then?: () => void): void {
   process.send!(message, undefined, {}, () => then?.())
 }
 
+// pino's numbers for the levels; lines below the configured level are not sent to the server at all.
+const LEVELS: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }
+let minLevel = LEVELS.info!
+
 function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+  if (LEVELS[level]! < minLevel) return
   send({ type: 'log', level, message, ...(fields === undefined ? {} : { fields }) })
 }
 
@@ -37,7 +42,8 @@ let engine: StreamsEngine | undefined
 let metricsTimer: NodeJS.Timeout | undefined
 let closing: Promise<void> | undefined
 
-async function start(config: ServiceConfig): Promise<void> {
+async function start(config: ServiceConfig, logLevel: string): Promise<void> {
+  minLevel = LEVELS[logLevel] ?? Number.POSITIVE_INFINITY // 'silent'
   const registry = createSchemaRegistryClient({
     url: config.registry.url,
     ...(config.registry.basicAuth === undefined ? {} : { basicAuth: config.registry.basicAuth })
@@ -90,7 +96,7 @@ async function answer(id: number, name: QueryName, args: readonly unknown[]): Pr
 process.on('message', (m: ToEngine) => {
   switch (m.type) {
     case 'start':
-      start(m.config).catch((err: unknown) => {
+      start(m.config, m.logLevel).catch((err: unknown) => {
         send({ type: 'failed', error: errorInfo(err) }, () => {
           ;(engine?.close(m.config.shutdownTimeoutMs) ?? Promise.resolve()).finally(() => process.exit(1))
         })
