@@ -61,7 +61,7 @@ export class StreamsEngine implements RatingsEngine {
         'cache.max.bytes.buffering': 0,
         'commit.interval.ms': 1000,
         // POISON_RECORD_POLICY: by default a record the engine cannot read or process goes to the dead-letter topic.
-        ...poisonRecordSettings(config),
+        ...poisonRecordSettings(config, logger),
         // Each rating crosses two engine writes (repartition, then the output topics): librdkafka's 5 ms default
         // linger twice would be most of the POST-to-WebSocket latency.
         'producer.linger.ms': config.kafka['linger.ms'] ?? 1,

@@ -46,8 +46,13 @@ export const countAndSumSchema = {
   additionalProperties: false
 }
 
+/**
+ * Values are validated on read too (Confluent's `json.fail.invalid.schema=true`): anything can be written to the
+ * ratings topic, and a rating of 99 that the engine counted would corrupt an average for good. A value that breaks
+ * the schema is a deserialization error, handled by POISON_RECORD_POLICY.
+ */
 export function ratingSerde(registry: SchemaRegistryClient | string): Serde<Rating> {
-  return jsonSchemaSerde<Rating>({ schema: ratingSchema, registry })
+  return jsonSchemaSerde<Rating>({ schema: ratingSchema, registry, validateOnRead: true })
 }
 
 export function countAndSumSerde(registry: SchemaRegistryClient | string): Serde<CountAndSum> {
