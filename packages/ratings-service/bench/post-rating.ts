@@ -159,6 +159,16 @@ try {
     cpuUs: [],
     brokerUs: []
   })
+  // The same bare route again: its ratio to the first one is the noise of this run.
+  const bareAgain = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
+  targets.push({
+    name: 'bare Fastify 202 again (its ratio is the noise of the run)',
+    ...bareAgain,
+    results: [],
+    catchUpS: [],
+    cpuUs: [],
+    brokerUs: []
+  })
   for (const [name, env] of [
     ['service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
     ['service, engine in a child process at ENGINE_NICE=0', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
