@@ -86,14 +86,12 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .send({
-          statusCode: status,
-          error: STATUS_CODES[status] ?? 'Client Error',
-          code: err.code,
-          message: err.message
-        })
+      return reply.code(status).send({
+        statusCode: status,
+        error: STATUS_CODES[status] ?? 'Client Error',
+        code: err.code,
+        message: err.message
+      })
     }
     request.log.error({ err }, 'request failed')
     return reply
