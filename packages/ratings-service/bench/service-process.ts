@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
@@ -35,6 +36,8 @@ export async function startService(
     },
     stdio: ['ignore', 'pipe', 'inherit']
   })
+  // The engine's state directory is of no use after the run.
+  child.once('exit', () => rmSync(`/tmp/ratings-bench-${id}`, { recursive: true, force: true }))
   let out = ''
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
