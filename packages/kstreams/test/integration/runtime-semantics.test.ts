@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { KafkaStreams, Serdes, StreamsError } from '../../src/index.ts'
-import { logAndContinueDeserialization } from '../../src/processor/errors.ts'
+import { logAndContinueDeserialization, logAndContinueProcessing } from '../../src/processor/errors.ts'
+import { KafkaClientError } from '../../src/internals/client/client-error.ts'
 import { confluentClientProvider } from '../../src/internals/client/confluent-client.ts'
 import type {
   ConsumedRecord,
@@ -125,7 +126,12 @@ function faultyProvider(faults: {
   sendTopic?: string
   /** Aborts to refuse, as librdkafka does once the producer was fenced or hit a fatal error. */
   failAborts?: number[]
+  /** Sends to refuse synchronously, as librdkafka does once the transaction needs an epoch bump. */
+  throwSends?: number[]
+  /** beginTransaction calls to refuse. */
+  failBegins?: number[]
 }): KafkaClientProvider {
+  let begins = 0
   let commits = 0
   let sends = 0
   let aborts = 0
@@ -139,7 +145,14 @@ function faultyProvider(faults: {
       const real = await confluentClientProvider.createProducer(o)
       const faulty: ProducerClient = {
         produce: (record, onDelivery) => {
-          if (record.topic === faults.sendTopic && faults.failSends?.includes(++sends)) {
+          const n = record.topic === faults.sendTopic ? ++sends : -1
+          if (faults.throwSends?.includes(n) === true) {
+            throw new KafkaClientError('injected: producing: Local: Erroneous state', {
+              code: -172,
+              message: 'Local: Erroneous state'
+            })
+          }
+          if (faults.failSends?.includes(n) === true) {
             doomed = true
             // As the client reports a record it gave up on: through the delivery callback, later.
             setImmediate(() => onDelivery?.(new Error('injected delivery failure'), null))
@@ -150,6 +163,12 @@ function faultyProvider(faults: {
         flush: (ms) => real.flush(ms),
         initTransactions: (ms) => real.initTransactions(ms),
         beginTransaction: async () => {
+          if (faults.failBegins?.includes(++begins)) {
+            throw new KafkaClientError('injected: beginning a transaction: Local: Erroneous state', {
+              code: -172,
+              message: 'Local: Erroneous state'
+            })
+          }
           withOffsets = false
           doomed = false
           await real.beginTransaction()
@@ -246,6 +265,33 @@ test(
     await assertExactStore(streams, s.ratings)
     await assertExactOutput(t, s)
     assert.equal(streams.metrics().producerReplacementsTotal, 1)
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: a producer that refuses sends or a new transaction (epoch bump after a broker restart) recovers, exact results',
+  { timeout: 180_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', {
+        'max.poll.records': 200,
+        'processing.exception.handler': logAndContinueProcessing
+      }),
+      {
+        logger: memoryLogger(),
+        clientProvider: faultyProvider({ throwSends: [300, 301], failBegins: [4], sendTopic: s.averagesTopic })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    await assertExactOutput(t, s)
+    const m = streams.metrics()
+    assert.ok(m.abortedTransactionsTotal >= 1, `aborted ${m.abortedTransactionsTotal}`)
+    assert.equal(m.droppedRecordsTotal, 0, "a refused send is not the record's fault: nothing skipped")
     assert.equal(await streams.close(), true)
   }
 )

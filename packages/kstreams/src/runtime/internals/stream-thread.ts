@@ -13,6 +13,7 @@ import type { InternalTopologyBuilder } from '../../processor/internals/internal
 import { StreamTask, isSchemaFetch } from '../../processor/internals/stream-task.ts'
 import type { Headers } from '../../processor/record.ts'
 import { SchemaRegistryError } from '../../serdes/schema-errors.ts'
+import { KafkaClientError } from '../../internals/client/client-error.ts'
 import type {
   ConsumedRecord,
   ConsumerClient,
@@ -211,10 +212,20 @@ export class StreamThread {
     headers: Headers,
     timestamp: number
   ): void {
-    if (
-      this.#overflow.length > 0 ||
-      !this.#producer.produce({ topic, partition, key: k, value: v, headers, timestamp }, this.#onDelivery)
-    ) {
+    let accepted: boolean
+    try {
+      accepted =
+        this.#overflow.length === 0 &&
+        this.#producer.produce({ topic, partition, key: k, value: v, headers, timestamp }, this.#onDelivery)
+    } catch (error) {
+      if (!producerStateError(error)) throw error
+      // The producer refuses every send until its transaction is aborted (or it is replaced): a failed write like
+      // any other, found after the batch, which aborts and restores (exactly-once) or stops (at-least-once). Thrown
+      // into the processor it would look like a bug in the user's code and go to the processing handler.
+      this.#sendError ??= error as Error
+      return
+    }
+    if (!accepted) {
       // The client's queue is full: keep order by queueing everything behind the first refused record.
       this.#overflow.push({ topic, partition, key: k, value: v, headers, timestamp })
     }
@@ -596,7 +607,8 @@ export class StreamThread {
   /** Aborts the open transaction; a producer that cannot abort any more is replaced (which aborts on the broker). */
   async #abortOrReplaceProducer(cause: unknown): Promise<void> {
     try {
-      await this.#abortTransaction()
+      // Bounded on our side too: a native abort whose callback never came left an instance RUNNING but stuck.
+      await withTimeout(this.#abortTransaction(), ABORT_TIMEOUT_MS, 'aborting the transaction')
     } catch (abortError) {
       // The producer cannot abort (fenced after a transaction timeout, or a fatal idempotence error): a new producer
       // with the same transactional.id fences this one, and the broker aborts its open transaction.
@@ -723,6 +735,12 @@ export class StreamThread {
         this.#inTransaction = true
       }
     } catch (error) {
+      if (this.#eos && producerStateError(error)) {
+        // The producer is in a failed transaction state (e.g. "requires epoch bump" after a broker restart):
+        // recover as from a failed commit; the batch's records are fetched again from the committed offsets.
+        await this.#recover(error)
+        return
+      }
       this.#fatal = error
       throw error
     }
@@ -896,3 +914,35 @@ function isRegistryOutage(error: unknown): boolean {
   const status = error.status
   return status === undefined || status >= 500 || status === 401 || status === 403 || status === 408 || status === 429
 }
+
+/** librdkafka's own limit for an abort is 60 s; past this the producer is replaced instead. */
+const ABORT_TIMEOUT_MS = 75_000
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StreamsError('TIMEOUT', `${what} did not finish within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * True for a producer error that is about the producer's state, not the record: a transaction that must be aborted
+ * or needs an epoch bump ("Local: Erroneous state"), a fenced or fatally failed producer.
+ */
+function producerStateError(error: unknown): boolean {
+  if (!(error instanceof KafkaClientError)) return false
+  return (
+    error.fatal ||
+    error.txnRequiresAbort ||
+    error.kafkaCode === ERR_STATE ||
+    error.kafkaCode === ERR_FENCED ||
+    error.kafkaCode === ERR_FATAL ||
+    /erroneous state|epoch bump|fenced/i.test(error.message)
+  )
+}
+
+// librdkafka's local error codes (rdkafka.h).
+const ERR_STATE = -172
+const ERR_FATAL = -150
+const ERR_FENCED = -144
