@@ -2,7 +2,7 @@
 // child process (node --conditions=source src/server.ts, as it runs in production), and small HTTP helpers.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -101,17 +101,6 @@ export async function getJson(url: string, timeoutMs = 5000): Promise<{ status: 
   return { status: res.status, body }
 }
 
-/**
- * True when the service reads PROCESSING_GUARANTEE itself. Otherwise the suite preloads reliability/eos-bridge.ts,
- * which sets the engine's processing.guarantee from that variable (and results say so).
- */
-export function serviceReadsGuarantee(): boolean {
-  const src = ['config.ts', 'engine.ts']
-    .map((f) => readFileSync(join(ROOT, 'packages', 'ratings-service', 'src', f), 'utf8'))
-    .join('\n')
-  return src.includes('PROCESSING_GUARANTEE')
-}
-
 export interface ServiceOptions {
   readonly name: string
   readonly port: number
@@ -165,10 +154,6 @@ export class ServiceProcess {
     }
     const log = createWriteStream(this.logFile)
     await new Promise((resolve) => log.once('open', resolve))
-    // Through NODE_OPTIONS, so that the engine's own process (forked by the service) loads the bridge too.
-    if (!serviceReadsGuarantee()) {
-      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${join(ROOT, 'reliability', 'eos-bridge.ts')}`.trim()
-    }
     const child = spawn(process.execPath, ['--conditions=source', 'packages/ratings-service/src/server.ts'], {
       cwd: ROOT,
       env,

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   log(`\nresults: ${file}\n`)
   for (const row of [...TABLE_HEADER, ...results.flatMap(summaryRows)]) log(row)
   for (const r of results) {
-    log(`\n${r.scenario}: transactional ids ${r.transactionalIds}, processing.guarantee set by ${r.guaranteeSetBy}`)
+    log(`\n${r.scenario}: transactional ids ${r.transactionalIds}`)
     if (r.health !== undefined) log(`${r.scenario}: /health ${JSON.stringify(r.health)}`)
     for (const p of r.problems) log(`PROBLEM ${r.scenario}: ${p}`)
     for (const e of r.errorLines) log(`service error log ${r.scenario}: ${e}`)

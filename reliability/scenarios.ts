@@ -5,16 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { LoadClient, Observer, faultFigures } from './load.ts'
 import type { FaultFigures, FaultWindow, Post, Sample } from './load.ts'
-import {
-  ARTIFACTS,
-  PORTS,
-  ServiceProcess,
-  WaitAborted,
-  kafkaSh,
-  serviceReadsGuarantee,
-  sleep,
-  waitFor
-} from './infra.ts'
+import { ARTIFACTS, PORTS, ServiceProcess, WaitAborted, kafkaSh, sleep, waitFor } from './infra.ts'
 import { account, engineCounts, perMovie, readRatingsTopic, sameCounts } from './verify.ts'
 import type { Accounting } from './verify.ts'
 
@@ -69,8 +60,6 @@ export interface ScenarioResult {
   readonly enginePerMovie: Record<number, { count: number; sum: number }> | undefined
   /** Transactional ids of this application known to the cluster (exactly-once in effect when > 0). */
   readonly transactionalIds: number
-  /** How processing.guarantee reached the engine: the service's own PROCESSING_GUARANTEE, or reliability/eos-bridge.ts. */
-  readonly guaranteeSetBy: 'service' | 'eos-bridge'
   readonly serviceExitCode: number | null
   /** The engine's state in the last /health answer before the service was stopped. */
   readonly finalEngineState: string | undefined
@@ -281,7 +270,6 @@ async function finish(
     topicPerMovie: Object.fromEntries(topicMovies),
     enginePerMovie: engine === undefined ? undefined : Object.fromEntries(engine),
     transactionalIds,
-    guaranteeSetBy: serviceReadsGuarantee() ? 'service' : 'eos-bridge',
     serviceExitCode,
     finalEngineState,
     errorLines: errorLines(service.logFile),

@@ -39,6 +39,8 @@ export interface ServiceConfig {
    * with the error in headers to the dead-letter topic), `skip` (log and skip) or `fail` (stop the engine).
    */
   readonly poisonRecordPolicy: 'dead-letter' | 'skip' | 'fail'
+  /** The engine's `processing.guarantee` (PROCESSING_GUARANTEE): at_least_once (default, as Kafka Streams) or exactly_once_v2. */
+  readonly processingGuarantee: 'at_least_once' | 'exactly_once_v2'
   /** librdkafka properties shared by the producer, the feed consumer, the admin client and the engine. */
   readonly kafka: Readonly<Record<string, string | number | boolean>>
   readonly registry: { readonly url: string; readonly basicAuth: string | undefined }
@@ -339,6 +341,13 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
   if (policy !== 'dead-letter' && policy !== 'skip' && policy !== 'fail') {
     throw new ConfigError('POISON_RECORD_POLICY', `expected dead-letter, skip or fail, got ${JSON.stringify(policy)}`)
   }
+  const guarantee = env.PROCESSING_GUARANTEE ?? 'at_least_once'
+  if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
+    throw new ConfigError(
+      'PROCESSING_GUARANTEE',
+      `expected at_least_once or exactly_once_v2, got ${JSON.stringify(guarantee)}`
+    )
+  }
   const logLevel = env.LOG_LEVEL ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `unknown level ${JSON.stringify(logLevel)}`)
@@ -351,6 +360,7 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
     applicationServer,
     stateDir: env.STATE_DIR === '' ? undefined : env.STATE_DIR,
     poisonRecordPolicy: policy,
+    processingGuarantee: guarantee,
     topics: {
       ratings: topic('RATINGS_TOPIC', 'ratings'),
       averages: topic('RATING_AVERAGES_TOPIC', 'rating-averages'),

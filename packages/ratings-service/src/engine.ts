@@ -56,6 +56,7 @@ export class StreamsEngine implements RatingsEngine {
         ...config.kafka,
         'application.id': config.applicationId,
         'application.server': config.applicationServer,
+        'processing.guarantee': config.processingGuarantee,
         'replication.factor': config.topics.replicationFactor,
         // As the tutorial: no record cache, every rating shows up in the averages at once.
         'cache.max.bytes.buffering': 0,

@@ -154,3 +154,12 @@ test('secrets never appear in the loggable configuration or in errors', () => {
   )
   assert.ok(!e.message.includes('hunter22'))
 })
+
+test('PROCESSING_GUARANTEE: at_least_once by default, exactly_once_v2 on request, anything else stops startup', () => {
+  assert.equal(loadConfig({}).processingGuarantee, 'at_least_once')
+  assert.equal(loadConfig({ PROCESSING_GUARANTEE: 'exactly_once_v2' }).processingGuarantee, 'exactly_once_v2')
+  assert.throws(
+    () => loadConfig({ PROCESSING_GUARANTEE: 'exactly_once' }),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('PROCESSING_GUARANTEE')
+  )
+})
