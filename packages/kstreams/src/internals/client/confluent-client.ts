@@ -188,14 +188,36 @@ function connect(client: Rdkafka.Producer | Rdkafka.KafkaConsumer, p: Prepared):
   })
 }
 
-function settle<T = void>(what: string, details: { topic?: string } = {}) {
+// How long past its own timeout a native call may take before we stop waiting for its callback. The 3-node
+// reliability suite saw an exactly-once instance wait forever on a transactional call after a controller was killed.
+const CALLBACK_GRACE_MS = 15_000
+
+/**
+ * A promise for a native call's callback. With `timeoutMs` (the timeout given to the native call) the promise is
+ * also rejected, with code TIMEOUT, if the callback has not come `CALLBACK_GRACE_MS` after it.
+ */
+function settle<T = void>(what: string, details: { topic?: string } = {}, timeoutMs?: number) {
   let resolve!: (value: T) => void
   let reject!: (err: unknown) => void
   const promise = new Promise<T>((_resolve, _reject) => {
     resolve = _resolve
     reject = _reject
   })
+  let timer: NodeJS.Timeout | undefined
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      reject(
+        new StreamsError(
+          'TIMEOUT',
+          `${what}: the client did not answer within ${timeoutMs + CALLBACK_GRACE_MS} ms`,
+          details
+        )
+      )
+    }, timeoutMs + CALLBACK_GRACE_MS)
+    timer.unref()
+  }
   const cb = (err: unknown, value?: T): void => {
+    if (timer !== undefined) clearTimeout(timer)
     if (err) reject(clientError(what, err, details))
     else resolve(value as T)
   }
@@ -398,7 +420,7 @@ class ConfluentProducer implements ProducerClient {
   async flush(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('flush')
     const deadline = Date.now() + timeoutMs
-    const { promise, cb } = settle('flushing the producer')
+    const { promise, cb } = settle('flushing the producer', {}, timeoutMs)
     this.#producer.flush(timeoutMs, cb)
     await promise
     if (this.#onlyErrors) {
@@ -427,14 +449,14 @@ class ConfluentProducer implements ProducerClient {
 
   async initTransactions(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('initTransactions')
-    const { promise, cb } = settle('initializing transactions')
+    const { promise, cb } = settle('initializing transactions', {}, timeoutMs)
     this.#producer.initTransactions(timeoutMs, cb)
     return promise
   }
 
   async beginTransaction(): Promise<void> {
     this.#open('beginTransaction')
-    const { promise, cb } = settle('beginning a transaction')
+    const { promise, cb } = settle('beginning a transaction', {}, 0)
     this.#producer.beginTransaction(cb)
     return promise
   }
@@ -451,7 +473,7 @@ class ConfluentProducer implements ProducerClient {
         new StreamsError('ILLEGAL_STATE', 'sendOffsetsToTransaction needs the groupMetadata() of a live consumer')
       )
     }
-    const { promise, cb } = settle('sending offsets to the transaction')
+    const { promise, cb } = settle('sending offsets to the transaction', {}, timeoutMs)
     this.#producer.sendOffsetsToTransaction(
       offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
       consumer,
@@ -463,14 +485,14 @@ class ConfluentProducer implements ProducerClient {
 
   async commitTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('commitTransaction')
-    const { promise, cb } = settle('committing the transaction')
+    const { promise, cb } = settle('committing the transaction', {}, timeoutMs)
     this.#producer.commitTransaction(timeoutMs, cb)
     return promise
   }
 
   async abortTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
     this.#open('abortTransaction')
-    const { promise, cb } = settle('aborting the transaction')
+    const { promise, cb } = settle('aborting the transaction', {}, timeoutMs)
     this.#producer.abortTransaction(timeoutMs, cb)
     await promise
     // The purged records' failure reports reach JS after the abort: deliver them to the callback of their epoch.
