@@ -157,6 +157,10 @@ export class StreamThread {
   #lastCommit = Date.now()
   #lastLag = 0
   #lastSchemaWarning = 0
+  // Rebalance callbacks that arrived and wait for the lock.
+  #pendingRebalances = 0
+  // Partitions adopted by a recovery whose committed offsets could not be read yet (their records are not processed).
+  #unrewound: TopicPartition[] = []
   #lock: Promise<void> = Promise.resolve()
   /** consume() calls issued so far, and the one under way. */
   #consumeSeq = 0
@@ -456,7 +460,7 @@ export class StreamThread {
   }
 
   /** Creates (and restores) the tasks of `partitions`, then learns where each partition's processing resumes. */
-  async #adopt(partitions: readonly TopicPartition[]): Promise<void> {
+  async #adopt(partitions: readonly TopicPartition[], quick = false): Promise<void> {
     const created: StreamTask[] = []
     const adopted: TopicPartition[] = []
     for (const p of partitions) {
@@ -489,7 +493,16 @@ export class StreamThread {
     // but never committed, which a later fetch would then skip). So: let that call finish, move every adopted
     // partition to its committed offset (stable under read_committed, KIP-447), and count only the records of calls
     // issued after the seek; the call's records of these partitions are fetched again.
-    const committed = await this.#committed(adopted)
+    await this.#rewind(adopted, quick)
+  }
+
+  /**
+   * Moves adopted partitions to their committed offsets and lets their records through from the next consume() on.
+   * `quick`: one attempt to read the committed offsets (recovery inside a batch, where no rebalance callback can
+   * arrive: waiting longer could wait for a rebalance that waits for us).
+   */
+  async #rewind(adopted: readonly TopicPartition[], quick: boolean): Promise<void> {
+    const committed = await this.#committed(adopted, quick)
     if (this.#inflight !== null) await this.#inflight.catch(noop)
     for (const c of committed) {
       const owned = this.#owned.get(c.topic)?.[c.partition]
@@ -510,13 +523,17 @@ export class StreamThread {
     })
   }
 
-  async #committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+  async #committed(partitions: readonly TopicPartition[], quick = false): Promise<TopicPartitionOffset[]> {
     // A crashed instance's open transaction keeps its offsets unstable until the broker aborts it.
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
     for (;;) {
       try {
         return await this.#consumer.committed(partitions, 30_000)
       } catch (error) {
+        // The group may be rebalancing (e.g. our session timed out during a broker outage): the coordinator will not
+        // answer until the rebalance completes, and its callback waits for us. Give way; the partitions are rewound
+        // later (see #iterate) or adopted afresh by the assignment that follows.
+        if (quick || this.#pendingRebalances > 0) throw new RebalancePending(error)
         if (Date.now() > deadline) throw error
         this.#hooks.log('warn', `fetching committed offsets failed, retrying: ${(error as Error).message}`)
       }
@@ -548,6 +565,9 @@ export class StreamThread {
     this.#consumer.pause(partitions)
     try {
       await this.#adopt(partitions)
+    } catch (error) {
+      if (!(error instanceof RebalancePending)) throw error
+      this.#hooks.log('warn', `assignment superseded by a new rebalance: ${error.message}`)
     } finally {
       this.#consumer.resume(partitions)
     }
@@ -557,6 +577,8 @@ export class StreamThread {
   }
 
   async #onRevoked(partitions: readonly TopicPartition[], lost: boolean): Promise<void> {
+    const revoked = new Set(partitions.map((p) => `${p.topic}:${p.partition}`))
+    this.#unrewound = this.#unrewound.filter((p) => !revoked.has(`${p.topic}:${p.partition}`))
     this.#hooks.log('info', lost ? 'partitions lost' : 'partitions revoked', { partitions: partitions.length })
     const affected = new Set<StreamTask>()
     for (const p of partitions) {
@@ -644,10 +666,27 @@ export class StreamThread {
     await this.#closeTasks([...this.tasks.values()], false)
     this.#owned.clear()
     // Restores the stores and rewinds every partition to its committed offset.
-    await this.#adopt(partitions)
+    try {
+      await this.#adopt(partitions, true)
+    } catch (adoptError) {
+      if (!(adoptError instanceof RebalancePending)) throw adoptError
+      // The partitions stay unprocessed (validFrom not reached) until they are rewound after the next poll, or
+      // revoked and reassigned by a rebalance.
+      this.#unrewound = partitions.filter((p) => this.#owned.get(p.topic)?.[p.partition] !== undefined)
+      this.#hooks.log(
+        'warn',
+        `committed offsets not available yet, will retry after the next poll: ${adoptError.message}`
+      )
+    }
   }
 
   // ---- the loop ------------------------------------------------------------------------------------------
+
+  /** A rebalance step now holding the lock: it no longer waits. */
+  #rebalanceStep(step: () => Promise<void>): Promise<void> {
+    this.#pendingRebalances--
+    return step()
+  }
 
   #startConsume(): { seq: number; inflight: Promise<ConsumedRecord[]> } {
     const seq = ++this.#consumeSeq
@@ -666,15 +705,18 @@ export class StreamThread {
     this.#consumer.subscribe(this.#plan.subscription, {
       onPartitionsAssigned: (p) => {
         this.#hooks.onRebalanceStart()
-        return guard(this.#exclusive(() => this.#onAssigned(p)))
+        this.#pendingRebalances++
+        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onAssigned(p))))
       },
       onPartitionsRevoked: (p) => {
         this.#hooks.onRebalanceStart()
-        return guard(this.#exclusive(() => this.#onRevoked(p, false)))
+        this.#pendingRebalances++
+        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onRevoked(p, false))))
       },
       onPartitionsLost: (p) => {
         this.#hooks.onRebalanceStart()
-        return guard(this.#exclusive(() => this.#onRevoked(p, true)))
+        this.#pendingRebalances++
+        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onRevoked(p, true))))
       }
     })
     while (this.#running && this.#fatal === null) {
@@ -714,6 +756,16 @@ export class StreamThread {
     if (this.#fatal !== null || !this.#running) {
       // Not processed, not committed: the next owner (or the next start) reads them again.
       return
+    }
+    if (this.#unrewound.length > 0 && this.#pendingRebalances === 0) {
+      const partitions = this.#unrewound.filter((p) => this.#owned.get(p.topic)?.[p.partition] !== undefined)
+      try {
+        await this.#rewind(partitions, true)
+        this.#unrewound = []
+      } catch (error) {
+        if (!(error instanceof RebalancePending)) throw error
+        this.#hooks.log('warn', `committed offsets still not available, will retry: ${error.message}`)
+      }
     }
     let skipped = 0
     for (let i = 0; i < records.length; i++) {
@@ -946,3 +998,10 @@ function producerStateError(error: unknown): boolean {
 const ERR_STATE = -172
 const ERR_FATAL = -150
 const ERR_FENCED = -144
+
+/** A step gave way to a rebalance that is waiting for the lock (see #committed). */
+class RebalancePending extends StreamsError {
+  constructor(cause: unknown) {
+    super('ILLEGAL_STATE', `a rebalance is pending: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+  }
+}
