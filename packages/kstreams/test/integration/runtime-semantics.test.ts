@@ -130,8 +130,11 @@ function faultyProvider(faults: {
   throwSends?: number[]
   /** beginTransaction calls to refuse. */
   failBegins?: number[]
+  /** After each abort, refuse the next committed() of the main consumer (a coordinator that is rebalancing). */
+  failCommittedAfterAbort?: boolean
 }): KafkaClientProvider {
   let begins = 0
+  let committedArmed = false
   let commits = 0
   let sends = 0
   let aborts = 0
@@ -140,7 +143,27 @@ function faultyProvider(faults: {
   return {
     name: 'faulty',
     createAdmin: (o) => confluentClientProvider.createAdmin(o),
-    createConsumer: (o) => confluentClientProvider.createConsumer(o),
+    async createConsumer(o) {
+      const real = await confluentClientProvider.createConsumer(o)
+      if (faults.failCommittedAfterAbort !== true || String(o.properties?.['group.id']).includes('-restore-')) {
+        return real
+      }
+      return new Proxy(real, {
+        get(target, prop) {
+          if (prop === 'committed' && committedArmed) {
+            return async () => {
+              committedArmed = false
+              throw new KafkaClientError('injected: fetching committed offsets: Local: Timed out', {
+                code: -185,
+                message: 'Local: Timed out'
+              })
+            }
+          }
+          const value = Reflect.get(target, prop, target) as unknown
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+        }
+      })
+    },
     async createProducer(o) {
       const real = await confluentClientProvider.createProducer(o)
       const faulty: ProducerClient = {
@@ -185,6 +208,7 @@ function faultyProvider(faults: {
           await real.commitTransaction(ms)
         },
         abortTransaction: async (ms) => {
+          committedArmed = faults.failCommittedAfterAbort === true
           if (faults.failAborts?.includes(++aborts)) {
             throw new StreamsError(
               'KAFKA_CLIENT',
@@ -292,6 +316,33 @@ test(
     const m = streams.metrics()
     assert.ok(m.abortedTransactionsTotal >= 1, `aborted ${m.abortedTransactionsTotal}`)
     assert.equal(m.droppedRecordsTotal, 0, "a refused send is not the record's fault: nothing skipped")
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: when the committed offsets cannot be read during a recovery, the partitions are rewound after the next poll',
+  { timeout: 180_000 },
+  async (t) => {
+    const s = await setup(t, 3000)
+    const logger = memoryLogger()
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'exactly_once_v2', { 'max.poll.records': 100 }),
+      {
+        logger,
+        clientProvider: faultyProvider({ failCommits: [2], failCommittedAfterAbort: true })
+      }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await assertExactStore(streams, s.ratings)
+    await assertExactOutput(t, s)
+    assert.equal(streams.metrics().abortedTransactionsTotal, 1)
+    assert.ok(
+      logger.lines.some((l) => l.includes('committed offsets not available yet, will retry after the next poll')),
+      'the recovery gave way instead of retrying inside the batch'
+    )
     assert.equal(await streams.close(), true)
   }
 )
