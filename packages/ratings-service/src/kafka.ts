@@ -357,13 +357,25 @@ export class StatsFeed implements AveragesFeed {
     }
   }
 
-  #highWatermark(partition: number, timeoutMs: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#consumer.queryWatermarkOffsets(this.#topic, partition, timeoutMs, (err, offsets) => {
-        if (err) reject(new KafkaUnavailableError(`watermarks of ${this.#topic}-${partition}: ${err.message}`))
-        else resolve(offsets.highOffset)
+  async #highWatermark(partition: number, timeoutMs: number): Promise<number> {
+    // Right after the topic was created its partitions may have no leader yet ("Not leader for partition", "Leader
+    // not available"): ask again until the deadline, as for the metadata above.
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const remaining = Math.max(100, deadline - Date.now())
+      const result = await new Promise<number | Error>((resolve) => {
+        this.#consumer.queryWatermarkOffsets(this.#topic, partition, remaining, (err, offsets) => {
+          resolve(err ? new Error(err.message) : offsets.highOffset)
+        })
       })
-    })
+      if (typeof result === 'number') return result
+      if (Date.now() >= deadline) {
+        throw new KafkaUnavailableError(`watermarks of ${this.#topic}-${partition}: ${result.message}`, {
+          cause: result
+        })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
 
   async #run(): Promise<void> {

@@ -616,7 +616,7 @@ export class StreamThread {
       if (this.#eos && this.#inTransaction) {
         this.#inTransaction = false
         this.metrics.abortedTransactions++
-        await this.#producer.abortTransaction()
+        await this.#producer.abortTransaction(TXN_CALL_TIMEOUT_MS)
       }
     } finally {
       // After the abort: the failure reports of the records it purged belong to the old epoch and are ignored.
@@ -902,8 +902,10 @@ export class StreamThread {
     const offsets = this.#offsets()
     if (this.#eos) {
       if (this.#inTransaction) {
-        if (offsets.length > 0) await this.#producer.sendOffsetsToTransaction(offsets, this.#consumer.groupMetadata())
-        await this.#producer.commitTransaction()
+        if (offsets.length > 0) {
+          await this.#producer.sendOffsetsToTransaction(offsets, this.#consumer.groupMetadata(), TXN_CALL_TIMEOUT_MS)
+        }
+        await this.#producer.commitTransaction(TXN_CALL_TIMEOUT_MS)
         this.#inTransaction = false
         this.#checkSendError()
       }
@@ -967,8 +969,15 @@ function isRegistryOutage(error: unknown): boolean {
   return status === undefined || status >= 500 || status === 401 || status === 403 || status === 408 || status === 429
 }
 
-/** librdkafka's own limit for an abort is 60 s; past this the producer is replaced instead. */
-const ABORT_TIMEOUT_MS = 75_000
+/**
+ * Deadline of a transactional call (send offsets, commit, abort). A transaction lives at most 10 s on the broker
+ * (`transaction.timeout.ms`): waiting a minute for a call that cannot succeed (e.g. a coordinator that moved while
+ * librdkafka retries a PID request) only stalls the instance; a failed call aborts and, if need be, replaces the
+ * producer.
+ */
+const TXN_CALL_TIMEOUT_MS = 30_000
+/** Past this (the adapter adds 15 s to the call's own deadline) the producer is replaced. */
+const ABORT_TIMEOUT_MS = 50_000
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
