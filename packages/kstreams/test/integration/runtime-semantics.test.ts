@@ -224,48 +224,47 @@ function faultyProvider(faults: {
   }
 }
 
+/**
+ * The running average under exactly-once with injected client faults: once its store and output topic hold the exact
+ * totals, returns the instance (still running) and its log lines for the test's own checks.
+ */
+async function exactDespiteFaults(
+  t: TestContext,
+  faults: Parameters<typeof faultyProvider>[0],
+  extra: Record<string, unknown> = {}
+): Promise<{ streams: KafkaStreams; lines: string[] }> {
+  const s = await setup(t, 3000)
+  const logger = memoryLogger()
+  const streams = new KafkaStreams(
+    runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+    config(s, 'exactly_once_v2', { 'max.poll.records': 200, ...extra }),
+    { logger, clientProvider: faultyProvider({ sendTopic: s.averagesTopic, ...faults }) }
+  )
+  defer(t, () => streams.close())
+  await streams.start()
+  await assertExactStore(streams, s.ratings)
+  await assertExactOutput(t, s)
+  return { streams, lines: logger.lines }
+}
+
+const FAULT_TEST = { timeout: 180_000 }
+
 test(
   'exactly-once: a failed transaction commit aborts, restores the stores and reprocesses (exact results)',
-  { timeout: 180_000 },
+  FAULT_TEST,
   async (t) => {
-    const s = await setup(t, 3000)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', { 'max.poll.records': 100 }),
-      {
-        logger: memoryLogger(),
-        clientProvider: faultyProvider({ failCommits: [1, 2] })
-      }
-    )
-    defer(t, () => streams.close())
-    await streams.start()
-    await assertExactStore(streams, s.ratings)
-    await assertExactOutput(t, s)
-    assert.equal(streams.metrics().abortedTransactionsTotal, 2, 'two transactions were aborted')
+    const { streams } = await exactDespiteFaults(t, { failCommits: [1, 2] }, { 'max.poll.records': 100 })
     // Exact totals after two aborts show the stores were rebuilt: kept in memory, the aborted work would count twice.
+    assert.equal(streams.metrics().abortedTransactionsTotal, 2, 'two transactions were aborted')
     assert.equal(await streams.close(), true)
   }
 )
 
 test(
   'exactly-once: a record the producer could not deliver aborts the transaction and restores (exact results)',
-  {
-    timeout: 180_000
-  },
+  FAULT_TEST,
   async (t) => {
-    const s = await setup(t, 3000)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
-      {
-        logger: memoryLogger(),
-        clientProvider: faultyProvider({ failSends: [500], sendTopic: s.averagesTopic })
-      }
-    )
-    defer(t, () => streams.close())
-    await streams.start()
-    await assertExactStore(streams, s.ratings)
-    await assertExactOutput(t, s)
+    const { streams } = await exactDespiteFaults(t, { failSends: [500] })
     assert.equal(streams.metrics().abortedTransactionsTotal, 1)
     assert.equal(await streams.close(), true)
   }
@@ -273,21 +272,9 @@ test(
 
 test(
   'exactly-once: a producer that cannot abort is replaced (same transactional.id) and the results are exact',
-  { timeout: 180_000 },
+  FAULT_TEST,
   async (t) => {
-    const s = await setup(t, 3000)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', { 'max.poll.records': 200 }),
-      {
-        logger: memoryLogger(),
-        clientProvider: faultyProvider({ failSends: [500], sendTopic: s.averagesTopic, failAborts: [1] })
-      }
-    )
-    defer(t, () => streams.close())
-    await streams.start()
-    await assertExactStore(streams, s.ratings)
-    await assertExactOutput(t, s)
+    const { streams } = await exactDespiteFaults(t, { failSends: [500], failAborts: [1] })
     assert.equal(streams.metrics().producerReplacementsTotal, 1)
     assert.equal(await streams.close(), true)
   }
@@ -295,24 +282,13 @@ test(
 
 test(
   'exactly-once: a producer that refuses sends or a new transaction (epoch bump after a broker restart) recovers, exact results',
-  { timeout: 180_000 },
+  FAULT_TEST,
   async (t) => {
-    const s = await setup(t, 3000)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', {
-        'max.poll.records': 200,
-        'processing.exception.handler': logAndContinueProcessing
-      }),
-      {
-        logger: memoryLogger(),
-        clientProvider: faultyProvider({ throwSends: [300, 301], failBegins: [4], sendTopic: s.averagesTopic })
-      }
+    const { streams } = await exactDespiteFaults(
+      t,
+      { throwSends: [300, 301], failBegins: [4] },
+      { 'processing.exception.handler': logAndContinueProcessing }
     )
-    defer(t, () => streams.close())
-    await streams.start()
-    await assertExactStore(streams, s.ratings)
-    await assertExactOutput(t, s)
     const m = streams.metrics()
     assert.ok(m.abortedTransactionsTotal >= 1, `aborted ${m.abortedTransactionsTotal}`)
     assert.equal(m.droppedRecordsTotal, 0, "a refused send is not the record's fault: nothing skipped")
@@ -322,25 +298,16 @@ test(
 
 test(
   'exactly-once: when the committed offsets cannot be read during a recovery, the partitions are rewound after the next poll',
-  { timeout: 180_000 },
+  FAULT_TEST,
   async (t) => {
-    const s = await setup(t, 3000)
-    const logger = memoryLogger()
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'exactly_once_v2', { 'max.poll.records': 100 }),
-      {
-        logger,
-        clientProvider: faultyProvider({ failCommits: [2], failCommittedAfterAbort: true })
-      }
+    const { streams, lines } = await exactDespiteFaults(
+      t,
+      { failCommits: [2], failCommittedAfterAbort: true },
+      { 'max.poll.records': 100 }
     )
-    defer(t, () => streams.close())
-    await streams.start()
-    await assertExactStore(streams, s.ratings)
-    await assertExactOutput(t, s)
     assert.equal(streams.metrics().abortedTransactionsTotal, 1)
     assert.ok(
-      logger.lines.some((l) => l.includes('committed offsets not available yet, will retry after the next poll')),
+      lines.some((l) => l.includes('committed offsets not available yet, will retry after the next poll')),
       'the recovery gave way instead of retrying inside the batch'
     )
     assert.equal(await streams.close(), true)
