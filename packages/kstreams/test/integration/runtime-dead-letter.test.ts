@@ -20,6 +20,7 @@ import {
   logAndContinueProcessing
 } from '../../src/index.ts'
 import { KafkaStreams } from '../../src/runtime/kafka-streams.ts'
+import type { Rating } from './fixtures/running-average.ts'
 import type { ConsumedRecord } from '../../src/internals/client/kafka-client.ts'
 import {
   admin,
@@ -32,11 +33,6 @@ import {
   uniqueName,
   waitFor
 } from './helpers.ts'
-
-interface Rating {
-  movieId: number
-  rating: number
-}
 
 const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',

@@ -15,12 +15,8 @@ import {
   logAndContinueDeserialization
 } from '../../src/index.ts'
 import { KafkaStreams } from '../../src/runtime/kafka-streams.ts'
+import type { Rating } from './fixtures/running-average.ts'
 import { admin, bootstrap, consumer, memoryLogger, producer, registryUrl, uniqueName } from './helpers.ts'
-
-interface Rating {
-  movieId: number
-  rating: number
-}
 
 const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',

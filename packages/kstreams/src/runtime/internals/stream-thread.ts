@@ -629,8 +629,8 @@ export class StreamThread {
   /** Aborts the open transaction; a producer that cannot abort any more is replaced (which aborts on the broker). */
   async #abortOrReplaceProducer(cause: unknown): Promise<void> {
     try {
-      // Bounded on our side too: a native abort whose callback never came left an instance RUNNING but stuck.
-      await withTimeout(this.#abortTransaction(), ABORT_TIMEOUT_MS, 'aborting the transaction')
+      // Bounded by the client adapter (its deadline + a JS-side one): a refused or timed-out abort replaces the producer.
+      await this.#abortTransaction()
     } catch (abortError) {
       // The producer cannot abort (fenced after a transaction timeout, or a fatal idempotence error): a new producer
       // with the same transactional.id fences this one, and the broker aborts its open transaction.
@@ -688,13 +688,6 @@ export class StreamThread {
     return step()
   }
 
-  #startConsume(): { seq: number; inflight: Promise<ConsumedRecord[]> } {
-    const seq = ++this.#consumeSeq
-    const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
-    this.#inflight = inflight
-    return { seq, inflight }
-  }
-
   async run(): Promise<void> {
     this.#running = true
     if (this.#eos) await this.#producer.initTransactions()
@@ -720,7 +713,9 @@ export class StreamThread {
       }
     })
     while (this.#running && this.#fatal === null) {
-      const { seq, inflight } = this.#startConsume()
+      const seq = ++this.#consumeSeq
+      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
+      this.#inflight = inflight
       let records: ConsumedRecord[]
       try {
         records = await inflight
@@ -976,16 +971,6 @@ function isRegistryOutage(error: unknown): boolean {
  * producer.
  */
 const TXN_CALL_TIMEOUT_MS = 30_000
-/** Past this (the adapter adds 15 s to the call's own deadline) the producer is replaced. */
-const ABORT_TIMEOUT_MS = 50_000
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StreamsError('TIMEOUT', `${what} did not finish within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 /**
  * True for a producer error that is about the producer's state, not the record: a transaction that must be aborted
