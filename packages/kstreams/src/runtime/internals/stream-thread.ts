@@ -507,11 +507,18 @@ export class StreamThread {
     for (const c of committed) {
       const owned = this.#owned.get(c.topic)?.[c.partition]
       if (owned !== undefined) owned.start = c.offset
-      await this.#consumer.seek({
-        topic: c.topic,
-        partition: c.partition,
-        offset: c.offset >= 0 ? c.offset : this.#resetOffset
-      })
+      try {
+        await this.#consumer.seek({
+          topic: c.topic,
+          partition: c.partition,
+          offset: c.offset >= 0 ? c.offset : this.#resetOffset
+        })
+      } catch (error) {
+        // "Erroneous state": the partition left the assignment meanwhile (a new rebalance); it is adopted afresh
+        // when assigned again, and its records are not processed before (validFrom not reached).
+        if (error instanceof KafkaClientError && error.kafkaCode === ERR_STATE) throw new RebalancePending(error)
+        throw error
+      }
     }
     const validFrom = this.#consumeSeq + 1
     for (const p of adopted) {
