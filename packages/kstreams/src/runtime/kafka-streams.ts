@@ -76,6 +76,8 @@ export interface StreamsMetrics {
   readonly abortedTransactionsTotal: number
   /** Exactly-once producers replaced because they were fenced or hit a fatal error and could not abort. */
   readonly producerReplacementsTotal: number
+  /** Exactly-once: transactional calls retried after a retriable error (timeout, coordinator unavailable). */
+  readonly transactionRetriesTotal: number
   /** Lag per assigned source partition (end offset − position), refreshed about once a second. */
   readonly consumerLag: readonly PartitionLag[]
   /** Sum of `consumerLag`. */
@@ -629,6 +631,7 @@ export class KafkaStreams {
       staleRecordsSkippedTotal: m?.staleRecordsSkipped ?? 0,
       abortedTransactionsTotal: m?.abortedTransactions ?? 0,
       producerReplacementsTotal: m?.producerReplacements ?? 0,
+      transactionRetriesTotal: m?.transactionRetries ?? 0,
       consumerLag: lag,
       consumerLagTotal: lag.reduce((n, l) => n + l.lag, 0),
       tasks

@@ -169,6 +169,38 @@ test('transactions: committed records and KIP-447 offsets become visible togethe
   assert.deepEqual(await reader.consume(10, 500), [], 'the aborted record stays invisible')
 })
 
+test('transactions: a call made while another still runs waits for it instead of being refused as conflicting', async (t) => {
+  const a = await admin(t)
+  const input = await topic(t, a, 1, 'txn-serial-in')
+  const output = await topic(t, a, 1, 'txn-serial-out')
+  const source = await consumer(t, { 'group.id': uniqueName('txn-serial'), 'isolation.level': 'read_committed' })
+  source.subscribe([input])
+  const txn = await producer(t, { 'transactional.id': uniqueName('txn-serial') })
+  await txn.initTransactions()
+  for (let round = 1; round <= 3; round++) {
+    await txn.beginTransaction()
+    txn.produce({ topic: output, key: null, value: Buffer.from(`r${round}`) })
+    // Both started at once: librdkafka alone refuses the commit ("Conflicting send_offsets_to_transaction API call
+    // is already in progress") while the offsets' broker round trip runs.
+    const offsets = txn.sendOffsetsToTransaction(
+      [{ topic: input, partition: 0, offset: round }],
+      source.groupMetadata()
+    )
+    const commit = txn.commitTransaction()
+    await Promise.all([offsets, commit])
+    assert.deepEqual(await source.committed([{ topic: input, partition: 0 }]), [
+      { topic: input, partition: 0, offset: round }
+    ])
+  }
+  const reader = await consumer(t, { 'isolation.level': 'read_committed' })
+  reader.subscribe([output])
+  const out = await consumeUntil(reader, 3, 'the committed output')
+  assert.deepEqual(
+    out.map((r) => r.value?.toString()),
+    ['r1', 'r2', 'r3']
+  )
+})
+
 test('delivery.report.only.error: every failed record has reached its callback when flush() resolves', async (t) => {
   const a = await admin(t)
   const name = await topic(t, a, 1, 'only-errors')

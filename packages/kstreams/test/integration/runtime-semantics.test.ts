@@ -132,7 +132,13 @@ function faultyProvider(faults: {
   failBegins?: number[]
   /** After each abort, refuse the next committed() of the main consumer (a coordinator that is rebalancing). */
   failCommittedAfterAbort?: boolean
+  /** sendOffsetsToTransaction calls to fail as librdkafka's retriable errors do (coordinator not available). */
+  retriableOffsets?: number[]
+  /** commitTransaction calls to fail as a retriable timeout (the transaction stays open, the call may be resumed). */
+  retriableCommits?: number[]
 }): KafkaClientProvider {
+  let offsetCalls = 0
+  let commitCalls = 0
   let begins = 0
   let committedArmed = false
   let commits = 0
@@ -197,10 +203,25 @@ function faultyProvider(faults: {
           await real.beginTransaction()
         },
         sendOffsetsToTransaction: async (offsets, group, ms) => {
+          if (faults.retriableOffsets?.includes(++offsetCalls)) {
+            throw new KafkaClientError(
+              'injected: Failed to add offsets to transaction: Broker: Coordinator not available',
+              {
+                code: 15,
+                isRetriable: true
+              }
+            )
+          }
           withOffsets = true
           await real.sendOffsetsToTransaction(offsets, group, ms)
         },
         commitTransaction: async (ms) => {
+          if (faults.retriableCommits?.includes(++commitCalls)) {
+            throw new KafkaClientError('injected: committing the transaction: Local: Timed out', {
+              code: -185,
+              isRetriable: true
+            })
+          }
           if (doomed) throw new StreamsError('KAFKA_CLIENT', 'injected: transaction has an undelivered record')
           if (withOffsets && faults.failCommits?.includes(++commits)) {
             throw new StreamsError('KAFKA_CLIENT', 'injected commit failure')
@@ -266,6 +287,19 @@ test(
   async (t) => {
     const { streams } = await exactDespiteFaults(t, { failSends: [500] })
     assert.equal(streams.metrics().abortedTransactionsTotal, 1)
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: retriable errors of the transactional calls retry the same call, no abort (exact results)',
+  FAULT_TEST,
+  async (t) => {
+    const { streams, lines } = await exactDespiteFaults(t, { retriableOffsets: [2, 3], retriableCommits: [5] })
+    const m = streams.metrics()
+    assert.equal(m.transactionRetriesTotal, 3, 'each injected retriable error was retried once')
+    assert.equal(m.abortedTransactionsTotal, 0, 'a retriable error does not abort the transaction')
+    assert.ok(lines.some((l) => l.includes('sending offsets to the transaction failed with a retriable error')))
     assert.equal(await streams.close(), true)
   }
 )

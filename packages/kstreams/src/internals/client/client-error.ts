@@ -34,6 +34,8 @@ export class KafkaClientError extends StreamsError {
 export const TIMED_OUT = -185
 const TIMED_OUT_QUEUE = -166
 export const QUEUE_FULL = -184
+/** librdkafka's RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS: a previous call of the same kind is still running. */
+export const PREV_IN_PROGRESS = -177
 export const TOPIC_ALREADY_EXISTS = 36
 export const UNKNOWN_TOPIC_OR_PART = 3
 export const ASSIGN_PARTITIONS = -175

@@ -21,7 +21,9 @@ import {
   ASSIGN_PARTITIONS,
   clientError,
   KafkaClientError,
+  PREV_IN_PROGRESS,
   QUEUE_FULL,
+  TIMED_OUT,
   REVOKE_PARTITIONS,
   TOPIC_ALREADY_EXISTS,
   UNKNOWN_TOPIC_OR_PART
@@ -203,13 +205,19 @@ function settle<T = void>(what: string, details: { topic?: string } = {}, timeou
     resolve = _resolve
     reject = _reject
   })
+  // Settles when the client calls back, even after the deadline gave up on it (see ConfluentProducer#txn).
+  let answered!: () => void
+  const done = new Promise<void>((resolve) => {
+    answered = resolve
+  })
   let timer: NodeJS.Timeout | undefined
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
+      // Retriable: the call may still answer (a transactional call made next waits for it, see ConfluentProducer#txn).
       reject(
-        new StreamsError(
-          'TIMEOUT',
+        new KafkaClientError(
           `${what}: the client did not answer within ${timeoutMs + CALLBACK_GRACE_MS} ms`,
+          { code: TIMED_OUT, isRetriable: true },
           details
         )
       )
@@ -218,10 +226,11 @@ function settle<T = void>(what: string, details: { topic?: string } = {}, timeou
   }
   const cb = (err: unknown, value?: T): void => {
     if (timer !== undefined) clearTimeout(timer)
+    answered()
     if (err) reject(clientError(what, err, details))
     else resolve(value as T)
   }
-  return { promise, cb }
+  return { promise, cb, done }
 }
 
 function toNativeHeaders(headers: readonly Header[] | undefined): Rdkafka.MessageHeader[] | undefined {
@@ -363,6 +372,8 @@ class ConfluentProducer implements ProducerClient {
   // a failure goes to the callback given with the latest produce().
   readonly #onlyErrors: boolean
   #errorCallback: DeliveryCallback = NO_CALLBACK
+  // Settles when the transactional call running in the client answers (null: none running).
+  #txnRunning: Promise<void> | null = null
 
   constructor(producer: Rdkafka.Producer, onlyErrors: boolean) {
     this.#producer = producer
@@ -447,18 +458,52 @@ class ConfluentProducer implements ProducerClient {
     })
   }
 
-  async initTransactions(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
-    this.#open('initTransactions')
-    const { promise, cb } = settle('initializing transactions', {}, timeoutMs)
-    this.#producer.initTransactions(timeoutMs, cb)
+  /**
+   * Runs one transactional call. librdkafka allows one at a time: a call made while another is still running in the
+   * client fails with "Conflicting … API call is already in progress". A call whose deadline passed here may still be
+   * running natively (its worker waited for a thread, or the client retried past its own timeout), so the next call
+   * first waits for it to answer, up to its own deadline; if it never does, the next call fails as retriable and the
+   * caller decides (retry, or replace the producer).
+   */
+  async #txn(what: string, timeoutMs: number, start: (cb: (err: unknown) => void) => void): Promise<void> {
+    this.#open(what)
+    const previous = this.#txnRunning
+    if (previous !== null) {
+      let timer: NodeJS.Timeout | undefined
+      const gaveUp = await Promise.race([
+        previous.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs + CALLBACK_GRACE_MS)
+        })
+      ])
+      clearTimeout(timer)
+      if (gaveUp) {
+        throw new KafkaClientError(`${what}: the previous transactional call is still running in the client`, {
+          code: PREV_IN_PROGRESS,
+          isRetriable: true
+        })
+      }
+      this.#open(what)
+    }
+    const { promise, cb, done } = settle(what, {}, timeoutMs)
+    this.#txnRunning = done
+    done.then(
+      () => {
+        if (this.#txnRunning === done) this.#txnRunning = null
+      },
+      () => {}
+    )
+    start(cb)
     return promise
   }
 
+  async initTransactions(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
+    await this.#txn('initializing transactions', timeoutMs, (cb) => this.#producer.initTransactions(timeoutMs, cb))
+  }
+
   async beginTransaction(): Promise<void> {
-    this.#open('beginTransaction')
-    const { promise, cb } = settle('beginning a transaction', {}, 0)
-    this.#producer.beginTransaction(cb)
-    return promise
+    // Local only (no broker call): answers at once.
+    await this.#txn('beginning a transaction', 0, (cb) => this.#producer.beginTransaction(cb))
   }
 
   async sendOffsetsToTransaction(
@@ -469,32 +514,20 @@ class ConfluentProducer implements ProducerClient {
     this.#open('sendOffsetsToTransaction')
     const consumer = groupConsumers.get(group)
     if (consumer === undefined) {
-      return Promise.reject(
-        new StreamsError('ILLEGAL_STATE', 'sendOffsetsToTransaction needs the groupMetadata() of a live consumer')
-      )
+      throw new StreamsError('ILLEGAL_STATE', 'sendOffsetsToTransaction needs the groupMetadata() of a live consumer')
     }
-    const { promise, cb } = settle('sending offsets to the transaction', {}, timeoutMs)
-    this.#producer.sendOffsetsToTransaction(
-      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
-      consumer,
-      timeoutMs,
-      cb
+    const list = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))
+    await this.#txn('sending offsets to the transaction', timeoutMs, (cb) =>
+      this.#producer.sendOffsetsToTransaction(list, consumer, timeoutMs, cb)
     )
-    return promise
   }
 
   async commitTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
-    this.#open('commitTransaction')
-    const { promise, cb } = settle('committing the transaction', {}, timeoutMs)
-    this.#producer.commitTransaction(timeoutMs, cb)
-    return promise
+    await this.#txn('committing the transaction', timeoutMs, (cb) => this.#producer.commitTransaction(timeoutMs, cb))
   }
 
   async abortTransaction(timeoutMs = DEFAULT_TXN_TIMEOUT_MS): Promise<void> {
-    this.#open('abortTransaction')
-    const { promise, cb } = settle('aborting the transaction', {}, timeoutMs)
-    this.#producer.abortTransaction(timeoutMs, cb)
-    await promise
+    await this.#txn('aborting the transaction', timeoutMs, (cb) => this.#producer.abortTransaction(timeoutMs, cb))
     // The purged records' failure reports reach JS after the abort: deliver them to the callback of their epoch.
     if (this.#onlyErrors) await new Promise<void>((resolve) => setImmediate(resolve))
   }

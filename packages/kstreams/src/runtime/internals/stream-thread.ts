@@ -38,6 +38,8 @@ export interface ThreadMetrics {
   abortedTransactions: number
   /** Producers replaced because they could no longer abort (fenced or fatal). */
   producerReplacements: number
+  /** Exactly-once: transactional calls retried after a retriable error (timeout, coordinator unavailable). */
+  transactionRetries: number
   /** Dropped-records counts of tasks that were closed (the open tasks keep their own). */
   droppedRecordsOfClosedTasks: number
 }
@@ -139,6 +141,7 @@ export class StreamThread {
     staleRecordsSkipped: 0,
     abortedTransactions: 0,
     producerReplacements: 0,
+    transactionRetries: 0,
     droppedRecordsOfClosedTasks: 0
   }
 
@@ -623,7 +626,7 @@ export class StreamThread {
       if (this.#eos && this.#inTransaction) {
         this.#inTransaction = false
         this.metrics.abortedTransactions++
-        await this.#producer.abortTransaction(TXN_CALL_TIMEOUT_MS)
+        await this.#retrying('aborting the transaction', () => this.#producer.abortTransaction(TXN_CALL_TIMEOUT_MS))
       }
     } finally {
       // After the abort: the failure reports of the records it purged belong to the old epoch and are ignored.
@@ -633,10 +636,35 @@ export class StreamThread {
     }
   }
 
+  /**
+   * Runs a transactional call, calling it again (same arguments) while it fails with an error the client marks
+   * retriable — librdkafka's rule: a timeout, an unavailable or moving coordinator, a concurrent transaction still
+   * completing on the broker are retried; an abortable error aborts and a fatal one needs a new producer (the callers
+   * do that). Aborting on a retriable error instead only starts another call that waits on the same broker, and one
+   * made while the first still runs in the client is refused as conflicting. Gives up after TXN_RETRY_BUDGET_MS.
+   */
+  async #retrying(what: string, call: () => Promise<void>): Promise<void> {
+    const giveUpAt = Date.now() + TXN_RETRY_BUDGET_MS
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call()
+        return
+      } catch (error) {
+        if (!retriableTxnError(error) || Date.now() >= giveUpAt) throw error
+        this.metrics.transactionRetries++
+        this.#hooks.log(
+          'warn',
+          `${what} failed with a retriable error, calling it again (attempt ${attempt + 1}): ${(error as Error).message}`
+        )
+        await new Promise((resolve) => setTimeout(resolve, Math.min(TXN_RETRY_BACKOFF_MAX_MS, 100 * 2 ** attempt)))
+      }
+    }
+  }
+
   /** Aborts the open transaction; a producer that cannot abort any more is replaced (which aborts on the broker). */
   async #abortOrReplaceProducer(cause: unknown): Promise<void> {
     try {
-      // Bounded by the client adapter (its deadline + a JS-side one): a refused or timed-out abort replaces the producer.
+      // Bounded: the client adapter puts a deadline on each call, #retrying a budget on the retries.
       await this.#abortTransaction()
     } catch (abortError) {
       // The producer cannot abort (fenced after a transaction timeout, or a fatal idempotence error): a new producer
@@ -647,8 +675,10 @@ export class StreamThread {
       )
       try {
         this.#producer = await this.#hooks.replaceProducer(this.#producer)
-        await this.#producer.initTransactions()
         this.metrics.producerReplacements++
+        // The broker answers "concurrent transactions" until it has aborted the old producer's transaction (its
+        // markers may wait for a partition leader after a broker failure): retried, not a reason to give up.
+        await this.#retrying('initializing transactions', () => this.#producer.initTransactions())
       } catch (replaceError) {
         throw new StreamsError(
           'KAFKA_CLIENT',
@@ -905,9 +935,13 @@ export class StreamThread {
     if (this.#eos) {
       if (this.#inTransaction) {
         if (offsets.length > 0) {
-          await this.#producer.sendOffsetsToTransaction(offsets, this.#consumer.groupMetadata(), TXN_CALL_TIMEOUT_MS)
+          // Retried with the same offsets and group metadata, as librdkafka asks (the call is not resumable).
+          const group = this.#consumer.groupMetadata()
+          await this.#retrying('sending offsets to the transaction', () =>
+            this.#producer.sendOffsetsToTransaction(offsets, group, TXN_CALL_TIMEOUT_MS)
+          )
         }
-        await this.#producer.commitTransaction(TXN_CALL_TIMEOUT_MS)
+        await this.#retrying('committing the transaction', () => this.#producer.commitTransaction(TXN_CALL_TIMEOUT_MS))
         this.#inTransaction = false
         this.#checkSendError()
       }
@@ -978,6 +1012,19 @@ function isRegistryOutage(error: unknown): boolean {
  * producer.
  */
 const TXN_CALL_TIMEOUT_MS = 30_000
+
+/**
+ * How long a transactional call is retried on retriable errors before the instance aborts (or replaces its producer).
+ * A coordinator failover or a broker restart heals well within it; the broker aborts the open transaction by itself
+ * after `transaction.timeout.ms`, after which a retry fails as fenced, which is not retried.
+ */
+const TXN_RETRY_BUDGET_MS = 60_000
+const TXN_RETRY_BACKOFF_MAX_MS = 2_000
+
+/** An error the client says the same transactional call may be retried after (and that does not doom the transaction). */
+function retriableTxnError(error: unknown): boolean {
+  return error instanceof KafkaClientError && error.retriable && !error.fatal && !error.txnRequiresAbort
+}
 
 /**
  * True for a producer error that is about the producer's state, not the record: a transaction that must be aborted
