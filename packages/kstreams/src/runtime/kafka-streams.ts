@@ -307,9 +307,16 @@ export class KafkaStreams {
           // Same transactional.id: the new producer's initTransactions fences the old one and aborts its open
           // transaction on the broker.
           this.#clients = this.#clients.filter((c) => c !== old)
-          try {
-            await old.close()
-          } catch {}
+          // Bounded: a producer being replaced may be stuck in a call that never answers, and its close with it.
+          // The new producer does not need the old one gone: its initTransactions fences it.
+          let timer: NodeJS.Timeout | undefined
+          await Promise.race([
+            old.close(5_000).catch(() => {}),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, 10_000)
+            })
+          ])
+          clearTimeout(timer)
           const fresh = await this.#provider.createProducer(producerOptions)
           this.#clients.push(fresh)
           return fresh

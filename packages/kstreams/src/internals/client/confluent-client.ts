@@ -193,6 +193,8 @@ function connect(client: Rdkafka.Producer | Rdkafka.KafkaConsumer, p: Prepared):
 // How long past its own timeout a native call may take before we stop waiting for its callback. The 3-node
 // reliability suite saw an exactly-once instance wait forever on a transactional call after a controller was killed.
 const CALLBACK_GRACE_MS = 15_000
+// How long a transactional call waits for the previous one to answer (see ConfluentProducer#txn).
+const PREVIOUS_TXN_CALL_WAIT_MS = 5_000
 
 /**
  * A promise for a native call's callback. With `timeoutMs` (the timeout given to the native call) the promise is
@@ -213,11 +215,12 @@ function settle<T = void>(what: string, details: { topic?: string } = {}, timeou
   let timer: NodeJS.Timeout | undefined
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
-      // Retriable: the call may still answer (a transactional call made next waits for it, see ConfluentProducer#txn).
+      // Not retriable: a client that let its own timeout pass by this much is stuck (e.g. a request waiting for a
+      // connection to a dead coordinator); calling again only queues behind it. A producer is replaced instead.
       reject(
         new KafkaClientError(
           `${what}: the client did not answer within ${timeoutMs + CALLBACK_GRACE_MS} ms`,
-          { code: TIMED_OUT, isRetriable: true },
+          { code: TIMED_OUT },
           details
         )
       )
@@ -460,10 +463,9 @@ class ConfluentProducer implements ProducerClient {
 
   /**
    * Runs one transactional call. librdkafka allows one at a time: a call made while another is still running in the
-   * client fails with "Conflicting … API call is already in progress". A call whose deadline passed here may still be
-   * running natively (its worker waited for a thread, or the client retried past its own timeout), so the next call
-   * first waits for it to answer, up to its own deadline; if it never does, the next call fails as retriable and the
-   * caller decides (retry, or replace the producer).
+   * client fails with "Conflicting … API call is already in progress". The next call waits for a running one, but
+   * only briefly: one still running after its deadline (see settle) is stuck, and waiting longer for it only keeps
+   * the instance from polling. The call then fails (not retriable) and the caller replaces the producer.
    */
   async #txn(what: string, timeoutMs: number, start: (cb: (err: unknown) => void) => void): Promise<void> {
     this.#open(what)
@@ -473,14 +475,13 @@ class ConfluentProducer implements ProducerClient {
       const gaveUp = await Promise.race([
         previous.then(() => false),
         new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), timeoutMs + CALLBACK_GRACE_MS)
+          timer = setTimeout(() => resolve(true), PREVIOUS_TXN_CALL_WAIT_MS)
         })
       ])
       clearTimeout(timer)
       if (gaveUp) {
         throw new KafkaClientError(`${what}: the previous transactional call is still running in the client`, {
-          code: PREV_IN_PROGRESS,
-          isRetriable: true
+          code: PREV_IN_PROGRESS
         })
       }
       this.#open(what)

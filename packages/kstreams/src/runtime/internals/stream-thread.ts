@@ -1015,10 +1015,11 @@ const TXN_CALL_TIMEOUT_MS = 30_000
 
 /**
  * How long a transactional call is retried on retriable errors before the instance aborts (or replaces its producer).
- * A coordinator failover or a broker restart heals well within it; the broker aborts the open transaction by itself
- * after `transaction.timeout.ms`, after which a retry fails as fenced, which is not retried.
+ * A coordinator failover heals within it; the broker aborts the open transaction by itself after
+ * `transaction.timeout.ms` anyway (a retry then fails as fenced, which is not retried). The whole recovery (retries,
+ * abort, a new producer, restore) must stay well within `max.poll.interval.ms`, or the consumer leaves the group.
  */
-const TXN_RETRY_BUDGET_MS = 60_000
+const TXN_RETRY_BUDGET_MS = 30_000
 const TXN_RETRY_BACKOFF_MAX_MS = 2_000
 
 /** An error the client says the same transactional call may be retried after (and that does not doom the transaction). */
