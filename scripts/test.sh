@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (README command (b); .ci/run calls it):
 #   setup → lint → typecheck → unit + conformance tests on Node 22, 24 and 26 → golden-file staleness check (Java)
-#   → native client check on every Node line → integration tests on Node 24 against a real broker and registry.
+#   → native client check on every Node line → integration tests on Node 24 against a real broker and registry
+#   → the broker-failure suite's short variant (its own 3-node cluster and single broker; docs/reliability.md).
 # The broker and registry run on test ports (not the demo's 9092/8081) and are stopped on exit, whatever happens.
 # Every stage runs even if an earlier one failed; the exit code is non-zero if any failed.
 #
@@ -60,6 +61,12 @@ cleanup() {
   say "stopping the test broker and registry"
   env "${kafka_env[@]}" "$ROOT/infra/kafka.sh" stop || true
   env "${registry_env[@]}" "$ROOT/infra/registry.sh" stop || true
+  # The broker-failure suite stops its brokers itself; this covers a run that was interrupted.
+  env -u KAFKA_PORT -u KAFKA_CONTROLLER_PORT -u KAFKA_DATA_DIR KAFKA_CLUSTER_PORT_BASE=39090 \
+    KAFKA_CLUSTER_CONTROLLER_PORT_BASE=39190 KAFKA_CLUSTER_DIR="$ROOT/.data/kafka-cluster-reliability" \
+    "$ROOT/infra/kafka.sh" cluster stop >/dev/null 2>&1 || true
+  env KAFKA_PORT=39096 KAFKA_CONTROLLER_PORT=39097 KAFKA_DATA_DIR="$ROOT/.data/kafka-reliability" \
+    "$ROOT/infra/kafka.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -182,6 +189,12 @@ if ((infra_rc == 0)); then
 
   say "integration tests on Node 24 against $KAFKA_BOOTSTRAP and $SCHEMA_REGISTRY_URL (${#integration_files[@]} files)"
   run_tests integration-node24 "$ROOT/.cache/node/24/bin/node" "${integration_files[@]}"
+
+  # Its own 3-node cluster and single broker (ports 39091-39097, .data/kafka-*-reliability), the test registry.
+  say "broker-failure suite, short variant (docs/reliability.md)"
+  # Those variables name the suite's single broker: a caller's own (e.g. the demo's 9092) must not leak into it.
+  unset KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR
+  run_tests reliability-node24 "$ROOT/.cache/node/24/bin/node" reliability/reliability.test.ts
 else
   record integration-node24 1 0
   TOTAL_FAIL=$((TOTAL_FAIL + 1))
