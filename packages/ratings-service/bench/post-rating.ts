@@ -10,6 +10,9 @@
 // accepted, so a target never runs while another one's engine is still catching up.
 // Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… [BENCH_BROKER_PID=<pid of the broker>] node --conditions=source
 // bench/post-rating.ts
+// BENCH_TARGETS (comma-separated; default all): bare, http, bare2, inline, nice0, default, variant. `variant` is the
+// default service with the environment of BENCH_VARIANT_ENV (JSON) added, to compare a setting side by side; the
+// bare route always runs, since every ratio is taken against it.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
@@ -24,6 +27,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const AUTOCANNON = join(dirname(createRequire(import.meta.url).resolve('autocannon/package.json')), 'autocannon.js')
 const BROKER_PID = process.env.BENCH_BROKER_PID === undefined ? undefined : Number(process.env.BENCH_BROKER_PID)
+const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'bare,http,bare2,inline,nice0,default').split(','))
+const VARIANT_ENV = JSON.parse(process.env.BENCH_VARIANT_ENV ?? '{}') as Record<string, string>
 const MOVIE = 362
 const BODY = JSON.stringify({ movieId: MOVIE, rating: 8 })
 
@@ -147,33 +152,44 @@ const started = Date.now()
 try {
   const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
   targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], brokerUs: [] })
-  const http = await startChild([
-    '--conditions=source',
-    fileURLToPath(new URL('./http-path-server.ts', import.meta.url))
-  ])
-  targets.push({
-    name: 'HTTP path: app + acks=all producer, no engine',
-    ...http,
-    results: [],
-    catchUpS: [],
-    cpuUs: [],
-    brokerUs: []
-  })
-  // The same bare route again: its ratio to the first one is the noise of this run.
-  const bareAgain = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
-  targets.push({
-    name: 'bare Fastify 202 again (its ratio is the noise of the run)',
-    ...bareAgain,
-    results: [],
-    catchUpS: [],
-    cpuUs: [],
-    brokerUs: []
-  })
-  for (const [name, env] of [
-    ['service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
-    ['service, engine in a child process at ENGINE_NICE=0', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
-    ['service, engine in a child process at ENGINE_NICE=10 (default)', { ENGINE_MODE: 'process', ENGINE_NICE: '10' }]
-  ] as const) {
+  if (TARGETS.has('http')) {
+    const http = await startChild([
+      '--conditions=source',
+      fileURLToPath(new URL('./http-path-server.ts', import.meta.url))
+    ])
+    targets.push({
+      name: 'HTTP path: app + acks=all producer, no engine',
+      ...http,
+      results: [],
+      catchUpS: [],
+      cpuUs: [],
+      brokerUs: []
+    })
+  }
+  if (TARGETS.has('bare2')) {
+    // The same bare route again: its ratio to the first one is the noise of this run.
+    const bareAgain = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
+    targets.push({
+      name: 'bare Fastify 202 again (its ratio is the noise of the run)',
+      ...bareAgain,
+      results: [],
+      catchUpS: [],
+      cpuUs: [],
+      brokerUs: []
+    })
+  }
+  const services: Array<readonly [string, string, Record<string, string>]> = [
+    ['inline', 'service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
+    ['nice0', 'service, engine in a child process at ENGINE_NICE=0', { ENGINE_MODE: 'process', ENGINE_NICE: '0' }],
+    [
+      'default',
+      'service, engine in a child process at ENGINE_NICE=10 (default)',
+      { ENGINE_MODE: 'process', ENGINE_NICE: '10' }
+    ],
+    ['variant', `service, default + ${JSON.stringify(VARIANT_ENV)}`, VARIANT_ENV]
+  ]
+  for (const [key, name, env] of services) {
+    if (!TARGETS.has(key)) continue
     targets.push({
       name,
       ...(await startService(env)),

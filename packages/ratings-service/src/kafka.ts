@@ -178,7 +178,9 @@ export class RatingProducer implements RatingSink {
       dr_cb: true,
       // Java's partitioner, so a movie's ratings land where a Java producer would put them.
       partitioner: 'murmur2_random',
-      'linger.ms': props['linger.ms'] ?? 1,
+      // A POST waits for its batch: 0.5 ms lets the requests of that half millisecond share one produce request (far
+      // less CPU per rating than 0) without the 1 ms+ wait that made the route latency-bound at 50 connections.
+      'linger.ms': props['linger.ms'] ?? 0.5,
       'message.timeout.ms': deliveryTimeoutMs
     } as Rdkafka.ProducerGlobalConfig)
     clientLogs(raw, log, 'producer')

@@ -7,7 +7,9 @@ import {
   Grouped,
   KeyValue,
   Materialized,
+  Named,
   Produced,
+  Repartitioned,
   Serdes,
   StreamsBuilder,
   jsonSchemaSerde
@@ -69,16 +71,35 @@ export function ratingsStream(builder: StreamsBuilder, topic: string, ratings: S
   return builder.stream(topic, Consumed.with(Serdes.Long(), ratings))
 }
 
-/** Count and sum per movie, then the average; both tables are materialized and written to their topics. */
+/** The explicit repartition topic (`<application.id>-ratings-rekeyed-repartition`) of ratings keyed otherwise. */
+export const REKEYED_RATINGS = 'ratings-rekeyed'
+
+/**
+ * Count and sum per movie, then the average; both tables are materialized and written to their topics.
+ *
+ * The tutorial re-keys every rating by its movieId with `map`, which sends every rating through a repartition topic
+ * (one more write, read and commit per rating, and one more hop before the average changes). The ratings topic is
+ * already keyed by movieId (POST /rating writes it so, partitioned as a Java producer would), so here only a record
+ * whose key is not its value's movieId (null, or another movie: written by some other producer) takes that detour;
+ * the others are counted where they are. Both reach the same aggregate, so every record still counts for its movieId.
+ */
 export function getRatingAverageTable(
   ratings: KStream<bigint, Rating>,
   topics: TopologyTopics,
   countAndSum: Serde<CountAndSum>
 ): KTable<bigint, number> {
-  const ratingsById = ratings
-    // Re-keying by the value's movieId (as the tutorial does) keeps records written with any key correct.
+  const byKey = ratings
+    .split(Named.as('ratings-'))
+    .branch((movieId, rating) => movieId !== null && movieId === BigInt(rating.movieId), 'keyed')
+    .defaultBranch('rekey')
+  const keyed = byKey.get('ratings-keyed')!.mapValues((rating) => rating.rating)
+  const rekeyed = byKey
+    .get('ratings-rekey')!
     .map((_, rating) => KeyValue.pair(BigInt(rating.movieId), rating.rating))
-    .groupByKey(Grouped.with(Serdes.Long(), Serdes.Double()))
+    .repartition(
+      Repartitioned.as<bigint, number>(REKEYED_RATINGS).withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double())
+    )
+  const ratingsById = keyed.merge(rekeyed).groupByKey(Grouped.with(Serdes.Long(), Serdes.Double()))
 
   const ratingCountAndSum = ratingsById.aggregate<CountAndSum>(
     () => ({ count: 0, sum: 0 }),

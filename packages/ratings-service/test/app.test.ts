@@ -313,7 +313,7 @@ test('logs are JSON lines and never hold secrets: configuration, request headers
       'basic.auth.user.info=sruser:registry-s3cret'
     ].join('\n')
   )
-  const config = testConfig({ LOG_LEVEL: 'info', KAFKA_CONFIG_FILE: file })
+  const config = testConfig({ LOG_LEVEL: 'debug', KAFKA_CONFIG_FILE: file })
   const a = await build({ config, services: fakeServices(), logStream: { write: (line) => lines.push(line) } })
   t.after(() => a.close())
   await a.inject({
@@ -328,4 +328,38 @@ test('logs are JSON lines and never hold secrets: configuration, request headers
   for (const secret of ['kafka-s3cret', 'registry-s3cret', 'sruser', 'header-s3cret', 'cookie-s3cret']) {
     assert.ok(!text.includes(secret), `${secret} leaked into the logs`)
   }
+})
+
+test('request logs: failed requests at info, accepted ones only at debug', async (t) => {
+  const logged = async (
+    level: string
+  ): Promise<Array<{ level: number; msg: string; res?: { statusCode: number } }>> => {
+    const lines: string[] = []
+    const a = await build({
+      config: testConfig({ LOG_LEVEL: level }),
+      services: fakeServices(),
+      logStream: { write: (line) => lines.push(line) }
+    })
+    t.after(() => a.close())
+    assert.equal((await post(a, { movieId: 362, rating: 8 })).statusCode, 202)
+    assert.equal((await post(a, { movieId: 362, rating: 11 })).statusCode, 400)
+    return lines
+      .map((line) => JSON.parse(line))
+      .filter((l) => l.msg === 'request completed' || l.msg === 'incoming request')
+  }
+  const info = await logged('info')
+  assert.deepEqual(
+    info.map((l) => [l.level, l.msg, l.res?.statusCode]),
+    [[30, 'request completed', 400]]
+  )
+  const debug = await logged('debug')
+  assert.deepEqual(
+    debug.map((l) => [l.level, l.msg, l.res?.statusCode]),
+    [
+      [20, 'incoming request', undefined],
+      [20, 'request completed', 202],
+      [20, 'incoming request', undefined],
+      [30, 'request completed', 400]
+    ]
+  )
 })

@@ -7,6 +7,7 @@ import { TopologyTestDriver } from 'kstreams-ts/testing'
 import {
   AVERAGE_RATINGS_STORE,
   COUNT_AND_SUM_STORE,
+  REKEYED_RATINGS,
   buildTopology,
   countAndSumSerde,
   ratingSerde
@@ -49,4 +50,43 @@ test('the stats topic and the count-and-sum store hold count and sum per movie',
   const store = driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
   assert.deepEqual(store.get(364n), { count: 1, sum: 10 })
   assert.equal(driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE).get(363n), 5.5)
+})
+
+test('a rating keyed by its movieId is counted without a repartition topic', (t) => {
+  const { driver, input } = setup(t, 'svc-topology-3')
+  input.pipeInput(362n, { movieId: 362, rating: 8 })
+  input.pipeInput(363n, { movieId: 363, rating: 6 })
+  assert.deepEqual(
+    [...driver.producedTopicNames()].filter((name) => name.endsWith('-repartition')),
+    [],
+    'no record went through a repartition topic'
+  )
+  assert.deepEqual(driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE).get(362n), { count: 1, sum: 8 })
+})
+
+test('a rating with a null key or another movie as key is re-keyed and counted for its movieId', (t) => {
+  const { driver, input } = setup(t, 'svc-topology-4')
+  input.pipeInput(362n, { movieId: 362, rating: 8 })
+  input.pipeInput(364n, { movieId: 362, rating: 10 })
+  input.pipeInput(null as unknown as bigint, { movieId: 362, rating: 6 })
+  assert.ok(
+    [...driver.producedTopicNames()].some((name) => name.endsWith(`${REKEYED_RATINGS}-repartition`)),
+    'the mismatched records went through the repartition topic'
+  )
+  assert.deepEqual(driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE).get(362n), { count: 3, sum: 24 })
+  assert.equal(driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE).get(364n), null)
+  assert.equal(driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE).get(362n), 8)
+})
+
+test('the topology has one sub-topology: the only repartition topic is the one of mismatched keys', () => {
+  const registry = 'mock://svc-topology-5'
+  const described = buildTopology({ rating: ratingSerde(registry), countAndSum: countAndSumSerde(registry) }, topics)
+    .describe()
+    .toString()
+  assert.equal(described.match(/Sub-topology/g)?.length, 1)
+  assert.deepEqual(
+    [...new Set(described.match(/[\w-]+-repartition(?=\])|(?<=topic: )[\w-]+-repartition/g))],
+    [`${REKEYED_RATINGS}-repartition`]
+  )
+  dropMockSchemaRegistryScope(registry)
 })

@@ -32,11 +32,13 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry]
   })
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style, not async: no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     http.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000
     )
+    done()
   })
   const ratings = new Counter({
     name: 'ratings_submitted_total',

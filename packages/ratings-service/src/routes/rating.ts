@@ -16,19 +16,27 @@ const body = {
 // JSON is UTF-8 (RFC 8259 section 8.1), yet Fastify decodes every body as UTF-8 whatever its charset says and ignores
 // Content-Encoding: a body declared latin1, UTF-16 or gzip was read as something else than what was sent, and a valid
 // one got a 202 (found by test/reliability/http-fuzz.test.ts). Both are refused with 415 before the body is read.
-async function onlyUtf8Identity(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+// Callback style, not async: a hook on every POST /rating should not cost a promise.
+function onlyUtf8Identity(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const encoding = request.headers['content-encoding']
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    return await unsupported(reply, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding ${encoding} is not supported`)
+    unsupported(reply, 'UNSUPPORTED_CONTENT_ENCODING', `Content-Encoding ${encoding} is not supported`)
+    return
   }
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase()
+  const type = request.headers['content-type']
+  const charset =
+    type === undefined || !type.includes(';')
+      ? undefined
+      : /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1]?.toLowerCase()
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return await unsupported(reply, 'UNSUPPORTED_CHARSET', `charset ${charset} is not supported: JSON is UTF-8`)
+    unsupported(reply, 'UNSUPPORTED_CHARSET', `charset ${charset} is not supported: JSON is UTF-8`)
+    return
   }
+  done()
 }
 
-async function unsupported(reply: FastifyReply, code: string, message: string): Promise<void> {
-  await reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code, message })
+function unsupported(reply: FastifyReply, code: string, message: string): void {
+  reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code, message })
 }
 
 export async function ratingRoutes(app: FastifyInstance): Promise<void> {
