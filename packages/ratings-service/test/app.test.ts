@@ -253,6 +253,8 @@ test('GET /metrics: Prometheus text with process, HTTP, rating and engine metric
     'kstreams_records_processed_total 42',
     'kstreams_consumer_lag_total 7',
     'kstreams_tasks 2',
+    'kstreams_producer_replacements_total 1',
+    'kstreams_transaction_retries_total 4',
     'websocket_clients 0'
   ]) {
     assert.ok(res.body.includes(line), line)

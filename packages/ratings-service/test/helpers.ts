@@ -116,6 +116,8 @@ export class FakeEngine implements RatingsEngine {
       droppedRecordsTotal: 0,
       staleRecordsSkippedTotal: 0,
       abortedTransactionsTotal: 0,
+      producerReplacementsTotal: 1,
+      transactionRetriesTotal: 4,
       consumerLag: [],
       consumerLagTotal: 7,
       tasks: ['0_0', '1_0']

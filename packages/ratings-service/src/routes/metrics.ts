@@ -102,6 +102,16 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     'Exactly-once transactions aborted',
     (m) => m.abortedTransactionsTotal
   )
+  fromEngine(
+    'kstreams_producer_replacements_total',
+    'Exactly-once producers replaced after they were fenced or could not abort',
+    (m) => m.producerReplacementsTotal
+  )
+  fromEngine(
+    'kstreams_transaction_retries_total',
+    'Exactly-once transactional calls retried after a retriable error',
+    (m) => m.transactionRetriesTotal
+  )
   fromEngine('kstreams_tasks', 'Tasks assigned to this instance', (m) => m.tasks.length)
   registry.registerMetric(
     new Gauge({
