@@ -25,7 +25,8 @@ export async function startService(
       SCHEMA_REGISTRY_URL: required('SCHEMA_REGISTRY_URL'),
       PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      // The default level: as the service runs (requests that succeed are logged at debug only).
+      LOG_LEVEL: 'info',
       APPLICATION_ID: `ratings-bench-${id}`,
       RATINGS_TOPIC: `bench-ratings-${id}`,
       RATING_AVERAGES_TOPIC: `bench-rating-averages-${id}`,

@@ -1,8 +1,8 @@
 // The Fastify app: builds and wires the plugins, does not listen (server.ts does). Tests call build() and use
 // inject()/injectWS(), with their own services when they need no broker.
 import { STATUS_CODES } from 'node:http'
-import Fastify from 'fastify'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import Fastify, { LogController } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import websocket from '@fastify/websocket'
 import { redactConfig } from './config.ts'
 import type { ServiceConfig } from './config.ts'
@@ -38,6 +38,21 @@ export const REDACT = [
   '*.basicAuth'
 ]
 
+// Fastify logs two info lines per request, which under load cost about as much as answering a bare request. Here a
+// request that failed (4xx, 5xx) gets one line at info, with the request; the others are logged at debug only.
+class RequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request')
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply)
+    else if (reply.statusCode >= 400) {
+      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    } else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 export async function build(opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts
   const app = Fastify({
@@ -47,9 +62,7 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
       ...(opts.logStream === undefined ? {} : { stream: opts.logStream })
     },
     bodyLimit: config.bodyLimit,
-    // Fastify's two info lines per request cost more than a bare request itself under load; requestLogs() below logs
-    // failed requests at info and the others only at debug.
-    disableRequestLogging: true,
+    logController: new RequestLogs(),
     // Start-up waits on Kafka and the registry with its own deadlines and errors that name the cause.
     pluginTimeout: 0,
     // Shut down only after in-flight requests are answered; new ones get 503 meanwhile.
@@ -103,7 +116,6 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
   })
 
   app.log.info({ config: redactConfig(config) }, 'configuration')
-  requestLogs(app)
   await app.register(servicesPlugin, { config, ...(opts.services === undefined ? {} : { services: opts.services }) })
   await app.register(websocket, { options: { maxPayload: 1024 } })
   await app.register(liveRoutes)
@@ -113,24 +125,4 @@ export async function build(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(averagesRoutes)
   await app.register(healthRoutes)
   return app
-}
-
-// One line per answered request: at info when it failed (4xx, 5xx), at debug otherwise; with LOG_LEVEL=debug also a
-// line when a request comes in, as Fastify's default request logging does.
-function requestLogs(app: FastifyInstance): void {
-  const debug = app.log.level === 'debug' || app.log.level === 'trace'
-  if (debug) {
-    app.addHook('onRequest', (request, _reply, done) => {
-      request.log.debug({ req: request }, 'incoming request')
-      done()
-    })
-  }
-  app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 400) {
-      request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
-    } else if (debug) {
-      request.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
-    }
-    done()
-  })
 }

@@ -32,12 +32,19 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry]
   })
-  // Callback style, not async: no promise per request.
+  // Callback style, not async: no promise per request. The labelled children are kept per method, route and status,
+  // since a labelled observe() sorts and joins its labels on every call.
+  const children = new Map<string, ReturnType<typeof http.labels>>()
   app.addHook('onResponse', (request, reply, done) => {
-    http.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000
-    )
+    const route = request.routeOptions.url ?? 'unmatched'
+    const key = `${request.method} ${reply.statusCode} ${route}`
+    let child = children.get(key)
+    if (child === undefined) {
+      child = http.labels({ method: request.method, route, status: String(reply.statusCode) })
+      // Routes are the app's own (unmatched URLs share one label), so the combinations are few; bounded anyway.
+      if (children.size < 1000) children.set(key, child)
+    }
+    child.observe(reply.elapsedTime / 1000)
     done()
   })
   const ratings = new Counter({
