@@ -64,10 +64,10 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
       // Session 1 saw one run report 1560 of 6000 ratings missing: the last child had been closed right after
       // reporting lag 0, with one input partition never committed. The test now waits until the group's committed
       // offsets reach the end of the ratings topic (read from the broker) before it closes the last child.
-      timeout: 600_000
       // A fresh-clone CI run (session 2, 22:08) had a child fail with "seeking …: Local: Erroneous state" while
       // adopting a partition that a new rebalance had just taken away; the runtime now leaves such a partition to the
       // next assignment (the test was a TODO until seven runs in a row passed, session 3).
+      timeout: 600_000
     },
     async (t) => {
       const started = Date.now()
