@@ -1,7 +1,7 @@
 // POST-to-WebSocket latency: the time from sending POST /rating until the socket receives the new average (the
-// rating went through the producer, the ratings topic, the repartition topic, the aggregate, the stats topic and the
-// feed). Sequential samples on the local broker, at-least-once. Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=…
-// node bench/ws-latency.ts
+// rating went through the producer, the ratings topic, the aggregate and its record cache, flushed by the commit after
+// the poll, the stats topic and the feed). Sequential samples on the local broker, at-least-once. Usage:
+// KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… node bench/ws-latency.ts
 import { loadavg } from 'node:os'
 import WebSocket from 'ws'
 import { engineMode, engineNice } from '../src/plugins/services.ts'
