@@ -36,6 +36,23 @@ export interface RatingsEngine {
   close(timeoutMs: number): Promise<void>
 }
 
+/**
+ * Record cache and commit interval. At-least-once (the default): the record cache coalesces the updates of a movie
+ * between two commits, and a commit follows every poll, so under load there is one changelog and one output record
+ * per movie and store per poll instead of one per rating (a large part of the engine's and the broker's work per
+ * rating), while a single rating still reaches the averages within the same poll (about 5 ms more POST-to-WebSocket
+ * latency, see README "Benchmarks"). Exactly-once keeps what it had: no cache and a transaction a second, since a
+ * commit per poll would be a transaction per poll.
+ */
+export function engineCommitSettings(guarantee: ServiceConfig['processingGuarantee']): {
+  'statestore.cache.max.bytes': number
+  'commit.interval.ms': number
+} {
+  return guarantee === 'at_least_once'
+    ? { 'statestore.cache.max.bytes': 10 * 1024 * 1024, 'commit.interval.ms': 0 }
+    : { 'statestore.cache.max.bytes': 0, 'commit.interval.ms': 1000 }
+}
+
 /** KafkaStreams behind {@link RatingsEngine}. */
 export class StreamsEngine implements RatingsEngine {
   readonly #streams: KafkaStreams
@@ -58,12 +75,7 @@ export class StreamsEngine implements RatingsEngine {
         'application.server': config.applicationServer,
         'processing.guarantee': config.processingGuarantee,
         'replication.factor': config.topics.replicationFactor,
-        // The record cache coalesces the updates of a movie between two commits, and a commit follows every poll: under
-        // load one changelog and one output record per movie and store per poll instead of one per rating (a fraction
-        // of the engine's and the broker's work per rating); one rating at a time still reaches the averages within
-        // the same poll (the POST-to-WebSocket p50 grows by about 5 ms, see README "Benchmarks").
-        'statestore.cache.max.bytes': 10 * 1024 * 1024,
-        'commit.interval.ms': 0,
+        ...engineCommitSettings(config.processingGuarantee),
         // POISON_RECORD_POLICY: by default a record the engine cannot read or process goes to the dead-letter topic.
         ...poisonRecordSettings(config, logger),
         // Each rating crosses two engine writes (repartition, then the output topics): librdkafka's 5 ms default

@@ -13,6 +13,7 @@ import {
   ratingSerde
 } from '../src/topology.ts'
 import type { CountAndSum } from '../src/topology.ts'
+import { engineCommitSettings } from '../src/engine.ts'
 
 const topics = { ratings: 'ratings', averages: 'rating-averages', stats: 'rating-stats' }
 
@@ -89,4 +90,15 @@ test('the topology has one sub-topology: the only repartition topic is the one o
     [`${REKEYED_RATINGS}-repartition`]
   )
   dropMockSchemaRegistryScope(registry)
+})
+
+test('the record cache and a commit per poll under at-least-once; exactly-once keeps no cache and 1 s transactions', () => {
+  assert.deepEqual(engineCommitSettings('at_least_once'), {
+    'statestore.cache.max.bytes': 10 * 1024 * 1024,
+    'commit.interval.ms': 0
+  })
+  assert.deepEqual(engineCommitSettings('exactly_once_v2'), {
+    'statestore.cache.max.bytes': 0,
+    'commit.interval.ms': 1000
+  })
 })
