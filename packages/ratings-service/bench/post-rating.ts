@@ -10,9 +10,9 @@
 // accepted, so a target never runs while another one's engine is still catching up.
 // Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… [BENCH_BROKER_PID=<pid of the broker>] node --conditions=source
 // bench/post-rating.ts
-// BENCH_TARGETS (comma-separated; default all): bare, http, bare2, inline, nice0, default, variant. `variant` is the
-// default service with the environment of BENCH_VARIANT_ENV (JSON) added, to compare a setting side by side; the
-// bare route always runs, since every ratio is taken against it.
+// BENCH_TARGETS (comma-separated; default all but variant): bare, http, bare2, inline, nice0, default, variant.
+// `variant` is the default service with the environment of BENCH_VARIANT_ENV (JSON) added, to compare a setting side
+// by side; the bare route always runs, since every ratio is taken against it.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
