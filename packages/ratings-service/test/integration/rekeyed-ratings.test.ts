@@ -3,36 +3,22 @@
 // "Where this differs from the tutorial").
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
-import type * as Rdkafka from '@confluentinc/kafka-javascript'
-import { Serdes, jsonSchemaSerde } from 'kstreams-ts'
-import { build } from '../../src/app.ts'
-import { ratingSchema } from '../../src/topology.ts'
-import type { Rating } from '../../src/topology.ts'
+import { Serdes } from 'kstreams-ts'
 import { brokerEnv, testConfig, waitFor } from '../helpers.ts'
-
-const { Kafka } = (createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof Rdkafka).KafkaJS
+import { ratingsWriter, readyService } from './on-broker.ts'
 
 test('ratings keyed by another movie or by nothing are counted for their movieId', { timeout: 180_000 }, async (t) => {
   const env = brokerEnv()
   const config = testConfig(env)
-  const app = await build({ config, logger: false })
-  t.after(() => app.close())
-  await app.ready()
-  await waitFor(
-    'the service to be ready',
-    async () => ((await app.inject('/health')).statusCode === 200 ? true : undefined),
-    90_000
-  )
-
-  const kafka = new Kafka({ kafkaJS: { brokers: [env.KAFKA_BOOTSTRAP as string], logLevel: 0 } })
-  const producer = kafka.producer()
-  await producer.connect()
-  t.after(() => producer.disconnect())
+  const app = await readyService(t, config)
   const ratings = config.topics.ratings
-  const serde = jsonSchemaSerde<Rating>({ schema: ratingSchema, registry: env.SCHEMA_REGISTRY_URL as string })
-  await serde.prepare?.(ratings, false, 'write')
-  const value = (rating: number): Buffer => serde.serialize(ratings, { movieId: 362, rating }) as Buffer
+  const { producer, rating } = await ratingsWriter(
+    t,
+    env.KAFKA_BOOTSTRAP as string,
+    env.SCHEMA_REGISTRY_URL as string,
+    ratings
+  )
+  const value = (r: number): Buffer => rating({ movieId: 362, rating: r })
   await producer.send({
     topic: ratings,
     messages: [

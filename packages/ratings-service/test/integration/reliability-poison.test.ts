@@ -4,15 +4,9 @@
 // with the error in headers, counts it in /metrics, stays ready, and the averages of the valid ratings are exact.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
-import type * as Rdkafka from '@confluentinc/kafka-javascript'
-import { DeadLetterHeaders, Serdes, jsonSchemaSerde } from 'kstreams-ts'
-import { build } from '../../src/app.ts'
-import { ratingSchema } from '../../src/topology.ts'
-import type { Rating } from '../../src/topology.ts'
+import { DeadLetterHeaders, Serdes } from 'kstreams-ts'
 import { brokerEnv, testConfig, waitFor } from '../helpers.ts'
-
-const { Kafka } = (createRequire(import.meta.url)('@confluentinc/kafka-javascript') as typeof Rdkafka).KafkaJS
+import { ratingsWriter, readyService } from './on-broker.ts'
 
 test(
   'poison records in ratings go to the dead-letter topic, are counted, and the averages stay exact',
@@ -21,23 +15,15 @@ test(
     const env = brokerEnv()
     const config = testConfig({ ...env, RATINGS_DLQ_TOPIC: `ratings-dlq-${Date.now()}` })
     assert.equal(config.poisonRecordPolicy, 'dead-letter', 'the default policy')
-    const app = await build({ config, logger: false })
-    t.after(() => app.close())
-    await app.ready()
-    await waitFor(
-      'the service to be ready',
-      async () => ((await app.inject('/health')).statusCode === 200 ? true : undefined),
-      90_000
-    )
-
-    const kafka = new Kafka({ kafkaJS: { brokers: [env.KAFKA_BOOTSTRAP as string], logLevel: 0 } })
-    const producer = kafka.producer()
-    await producer.connect()
-    t.after(() => producer.disconnect())
+    const app = await readyService(t, config)
     const ratings = config.topics.ratings
-    const serde = jsonSchemaSerde<Rating>({ schema: ratingSchema, registry: env.SCHEMA_REGISTRY_URL as string })
-    await serde.prepare?.(ratings, false, 'write')
-    const valid = serde.serialize(ratings, { movieId: 364, rating: 7 }) as Buffer
+    const { kafka, producer, rating } = await ratingsWriter(
+      t,
+      env.KAFKA_BOOTSTRAP as string,
+      env.SCHEMA_REGISTRY_URL as string,
+      ratings
+    )
+    const valid = rating({ movieId: 364, rating: 7 })
     const unknownId = Buffer.from(valid)
     unknownId.writeInt32BE(2_000_000_002, 1)
     const long = (n: bigint): Buffer => Serdes.Long().serialize(ratings, n) as Buffer
