@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { StreamsError } from '../errors.ts'
+import { settlesWithin } from '../internals/settles-within.ts'
 import type { KeyValue } from '../key-value.ts'
 import type { Topology } from '../processor/topology.ts'
 import type { Serializer } from '../serdes/serde.ts'
@@ -309,14 +310,10 @@ export class KafkaStreams {
           this.#clients = this.#clients.filter((c) => c !== old)
           // Bounded: a producer being replaced may be stuck in a call that never answers, and its close with it.
           // The new producer does not need the old one gone: its initTransactions fences it.
-          let timer: NodeJS.Timeout | undefined
-          await Promise.race([
+          await settlesWithin(
             old.close(5_000).catch(() => {}),
-            new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, 10_000)
-            })
-          ])
-          clearTimeout(timer)
+            10_000
+          )
           const fresh = await this.#provider.createProducer(producerOptions)
           this.#clients.push(fresh)
           return fresh
@@ -502,15 +499,7 @@ export class KafkaStreams {
         this.#setState('NOT_RUNNING')
       }
     })()
-    let timer: NodeJS.Timeout | undefined
-    const finished = await Promise.race([
-      this.#closing.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs)
-      })
-    ])
-    clearTimeout(timer)
-    return finished
+    return await settlesWithin(this.#closing, timeoutMs)
   }
 
   /**

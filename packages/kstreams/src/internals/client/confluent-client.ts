@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module'
 import type * as Rdkafka from '@confluentinc/kafka-javascript'
 import { StreamsError } from '../../errors.ts'
+import { settlesWithin } from '../settles-within.ts'
 import type { Header } from '../../processor/record.ts'
 import {
   levelEnabled,
@@ -473,15 +474,7 @@ class ConfluentProducer implements ProducerClient {
     this.#open(what)
     const previous = this.#txnRunning
     if (previous !== null) {
-      let timer: NodeJS.Timeout | undefined
-      const gaveUp = await Promise.race([
-        previous.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), PREVIOUS_TXN_CALL_WAIT_MS)
-        })
-      ])
-      clearTimeout(timer)
-      if (gaveUp) {
+      if (!(await settlesWithin(previous, PREVIOUS_TXN_CALL_WAIT_MS))) {
         throw new KafkaClientError(`${what}: the previous transactional call is still running in the client`, {
           code: PREV_IN_PROGRESS
         })
@@ -490,12 +483,10 @@ class ConfluentProducer implements ProducerClient {
     }
     const { promise, cb, done } = settle(what, {}, timeoutMs)
     this.#txnRunning = done
-    done.then(
-      () => {
-        if (this.#txnRunning === done) this.#txnRunning = null
-      },
-      () => {}
-    )
+    // `done` never rejects (see settle).
+    done.then(() => {
+      if (this.#txnRunning === done) this.#txnRunning = null
+    })
     start(cb)
     return promise
   }
