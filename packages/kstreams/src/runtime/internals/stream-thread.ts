@@ -719,35 +719,25 @@ export class StreamThread {
 
   // ---- the loop ------------------------------------------------------------------------------------------
 
-  /** A rebalance step now holding the lock: it no longer waits. */
-  #rebalanceStep(step: () => Promise<void>): Promise<void> {
-    this.#pendingRebalances--
-    return step()
-  }
-
   async run(): Promise<void> {
     this.#running = true
     if (this.#eos) await this.#producer.initTransactions()
-    const guard = (step: Promise<void>): Promise<void> =>
-      step.catch((error: unknown) => {
+    // A rebalance callback waits for the lock; #pendingRebalances tells the loop's own steps that one is waiting (see
+    // #committed), until it holds the lock.
+    const rebalance = (step: () => Promise<void>): Promise<void> => {
+      this.#hooks.onRebalanceStart()
+      this.#pendingRebalances++
+      return this.#exclusive(() => {
+        this.#pendingRebalances--
+        return step()
+      }).catch((error: unknown) => {
         this.#fatal ??= error
       })
+    }
     this.#consumer.subscribe(this.#plan.subscription, {
-      onPartitionsAssigned: (p) => {
-        this.#hooks.onRebalanceStart()
-        this.#pendingRebalances++
-        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onAssigned(p))))
-      },
-      onPartitionsRevoked: (p) => {
-        this.#hooks.onRebalanceStart()
-        this.#pendingRebalances++
-        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onRevoked(p, false))))
-      },
-      onPartitionsLost: (p) => {
-        this.#hooks.onRebalanceStart()
-        this.#pendingRebalances++
-        return guard(this.#exclusive(() => this.#rebalanceStep(() => this.#onRevoked(p, true))))
-      }
+      onPartitionsAssigned: (p) => rebalance(() => this.#onAssigned(p)),
+      onPartitionsRevoked: (p) => rebalance(() => this.#onRevoked(p, false)),
+      onPartitionsLost: (p) => rebalance(() => this.#onRevoked(p, true))
     })
     while (this.#running && this.#fatal === null) {
       const seq = ++this.#consumeSeq
