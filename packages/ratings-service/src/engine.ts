@@ -7,7 +7,7 @@ import type { KafkaStreamsState, ReadOnlyKeyValueStore, StreamsLogger, StreamsMe
 import type { ServiceConfig } from './config.ts'
 import { poisonRecordSettings } from './poison-policy.ts'
 import type { MovieAverage } from './kafka.ts'
-import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, buildTopology } from './topology.ts'
+import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, averageOf, buildTopology } from './topology.ts'
 import type { CountAndSum, TopologySerdes } from './topology.ts'
 
 /** Where a movie's average lives: here (with its value, null when it has no ratings yet) or on another instance. */
@@ -51,6 +51,11 @@ export function engineCommitSettings(guarantee: ServiceConfig['processingGuarant
   return guarantee === 'at_least_once'
     ? { 'statestore.cache.max.bytes': 10 * 1024 * 1024, 'commit.interval.ms': 0 }
     : { 'statestore.cache.max.bytes': 0, 'commit.interval.ms': 1000 }
+}
+
+/** A movie's answer to an interactive query, from its count-and-sum value. */
+export function movieAverage(movieId: number, value: CountAndSum): MovieAverage {
+  return { movieId, rating: averageOf(value), count: value.count }
 }
 
 /** KafkaStreams behind {@link RatingsEngine}. */
@@ -110,21 +115,22 @@ export class StreamsEngine implements RatingsEngine {
     return this.#streams.metrics()
   }
 
-  #stores(): { averages: ReadOnlyKeyValueStore<bigint, number>; counts: ReadOnlyKeyValueStore<bigint, CountAndSum> } {
-    return {
-      averages: this.#streams.store<bigint, number>(AVERAGE_RATINGS_STORE),
-      counts: this.#streams.store<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
-    }
+  /**
+   * The count-and-sum store answers both numbers of a query. Reading the average from `average-ratings` and the count
+   * from here could pair values of different moments: with the record cache, IQ sees count-and-sum's newest value at
+   * once, while `average-ratings` only changes when that cache is flushed downstream at the next commit (as in Kafka
+   * Streams). `average-ratings` holds the same average, `averageOf` of the same value, for clients that query it.
+   */
+  #counts(): ReadOnlyKeyValueStore<bigint, CountAndSum> {
+    return this.#streams.store<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
   }
 
   lookup(movieId: number): AverageLookup {
     const key = BigInt(movieId)
     const meta = this.#streams.queryMetadataForKey(AVERAGE_RATINGS_STORE, key, this.#longSerde)
     if (!meta.local) return { local: false, activeHost: meta.activeHost }
-    const { averages, counts } = this.#stores()
-    const rating = averages.get(key)
-    const cs = counts.get(key)
-    return { local: true, value: rating === null ? null : { movieId, rating, count: cs?.count ?? 0 } }
+    const cs = this.#counts().get(key)
+    return { local: true, value: cs === null ? null : movieAverage(movieId, cs) }
   }
 
   otherHosts(): string[] {
@@ -134,11 +140,8 @@ export class StreamsEngine implements RatingsEngine {
   }
 
   localAverages(): MovieAverage[] {
-    const { averages, counts } = this.#stores()
     const out: MovieAverage[] = []
-    for (const kv of averages.all()) {
-      out.push({ movieId: Number(kv.key), rating: kv.value, count: counts.get(kv.key)?.count ?? 0 })
-    }
+    for (const kv of this.#counts().all()) out.push(movieAverage(Number(kv.key), kv.value))
     return out.sort((a, b) => a.movieId - b.movieId)
   }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type * as Rdkafka from '@confluentinc/kafka-javascript'
 import { SchemaNotCachedError, Serdes } from 'kstreams-ts'
 import type { Serde } from 'kstreams-ts'
+import { averageOf } from './topology.ts'
 import type { CountAndSum, Rating } from './topology.ts'
 
 type Native = typeof Rdkafka
@@ -437,7 +438,7 @@ export class StatsFeed implements AveragesFeed {
       this.#table.delete(movieId)
       return
     }
-    const average: MovieAverage = { movieId, rating: value.sum / value.count, count: value.count }
+    const average: MovieAverage = { movieId, rating: averageOf(value), count: value.count }
     this.#table.set(movieId, average)
     for (const l of this.#listeners) {
       try {

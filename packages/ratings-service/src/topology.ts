@@ -65,6 +65,15 @@ export function countAndSumSerde(registry: SchemaRegistryClient | string): Serde
   return jsonSchemaSerde<CountAndSum>({ schema: countAndSumSchema, registry, validate: false })
 }
 
+/**
+ * A movie's average from its count and sum: what the topology stores in `average-ratings`, and what the feed and the
+ * interactive queries derive from the one count-and-sum value they read, so a count and an average always belong
+ * together.
+ */
+export function averageOf(value: CountAndSum): number {
+  return value.sum / value.count
+}
+
 export interface TopologyTopics {
   readonly ratings: string
   readonly averages: string
@@ -113,7 +122,7 @@ export function getRatingAverageTable(
   ratingCountAndSum.toStream().to(topics.stats, Produced.with(Serdes.Long(), countAndSum))
 
   const ratingAverage = ratingCountAndSum.mapValues(
-    (value) => value.sum / value.count,
+    averageOf,
     Materialized.as<bigint, number>(AVERAGE_RATINGS_STORE).withKeySerde(Serdes.Long()).withValueSerde(Serdes.Double())
   )
   ratingAverage.toStream().to(topics.averages, Produced.with(Serdes.Long(), Serdes.Double()))

@@ -13,7 +13,7 @@ import {
   ratingSerde
 } from '../src/topology.ts'
 import type { CountAndSum } from '../src/topology.ts'
-import { engineCommitSettings } from '../src/engine.ts'
+import { engineCommitSettings, movieAverage } from '../src/engine.ts'
 
 const topics = { ratings: 'ratings', averages: 'rating-averages', stats: 'rating-stats' }
 
@@ -51,6 +51,25 @@ test('the stats topic and the count-and-sum store hold count and sum per movie',
   const store = driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
   assert.deepEqual(store.get(364n), { count: 1, sum: 10 })
   assert.equal(driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE).get(363n), 5.5)
+})
+
+test('the interactive-query answer from count-and-sum equals average-ratings after every rating', (t) => {
+  // The service answers GET /averages from the count-and-sum store alone (count and average of one moment); this
+  // checks its derivation against the store the topology keeps, rating by rating, including averages that are not
+  // whole numbers.
+  const { driver, input } = setup(t, 'svc-topology-iq')
+  const counts = driver.getKeyValueStore<bigint, CountAndSum>(COUNT_AND_SUM_STORE)
+  const averages = driver.getKeyValueStore<bigint, number>(AVERAGE_RATINGS_STORE)
+  const ratings = [8, 10, 9, 7, 6, 5, 3.5, 1]
+  ratings.forEach((rating, i) => {
+    input.pipeInput(364n, { movieId: 364, rating })
+    const cs = counts.get(364n)
+    assert.ok(cs !== null)
+    const answer = movieAverage(364, cs)
+    assert.equal(answer.count, i + 1)
+    assert.equal(answer.rating, averages.get(364n), `after ${i + 1} ratings`)
+  })
+  assert.equal(movieAverage(364, counts.get(364n) as CountAndSum).rating, 49.5 / 8)
 })
 
 test('a rating keyed by its movieId is counted without a repartition topic', (t) => {
