@@ -86,13 +86,14 @@ async function load(url: string, seconds: number): Promise<Result> {
   return JSON.parse(out) as Result
 }
 
-// CPU seconds (user + system, all threads) of a process and its children, from /proc (Linux); NaN elsewhere. Unlike
-// req/s, CPU time per request hardly depends on what else runs on the machine.
-function cpuSeconds(pid: number | undefined): number {
+// CPU seconds (user + system, all threads) of a process and (unless `own`) its children, from /proc (Linux); NaN
+// elsewhere. Unlike req/s, CPU time per request hardly depends on what else runs on the machine.
+function cpuSeconds(pid: number | undefined, own = false): number {
   if (pid === undefined) return NaN
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
     let total = (Number(fields[11]) + Number(fields[12])) / 100
+    if (own) return total
     for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')) {
       if (child !== '') total += cpuSeconds(Number(child))
     }
@@ -112,6 +113,8 @@ interface Target {
   readonly catchUpS: number[]
   /** CPU microseconds per request of the target's processes and of the broker, per slot (including any catch-up). */
   readonly cpuUs: number[]
+  /** The same for the target's own process (without the engine's child process). */
+  readonly ownCpuUs: number[]
   readonly brokerUs: number[]
 }
 
@@ -130,6 +133,7 @@ async function catchUp(target: Target): Promise<number> {
 
 async function slot(target: Target, seconds: number): Promise<Result> {
   const cpu = cpuSeconds(target.child.pid)
+  const own = cpuSeconds(target.child.pid, true)
   const broker = cpuSeconds(BROKER_PID)
   const r = await load(target.url, seconds)
   if (target.accepted !== undefined) {
@@ -137,6 +141,7 @@ async function slot(target: Target, seconds: number): Promise<Result> {
     target.catchUpS.push(await catchUp(target))
   }
   target.cpuUs.push(((cpuSeconds(target.child.pid) - cpu) * 1e6) / r['2xx'])
+  target.ownCpuUs.push(((cpuSeconds(target.child.pid, true) - own) * 1e6) / r['2xx'])
   target.brokerUs.push(((cpuSeconds(BROKER_PID) - broker) * 1e6) / r['2xx'])
   return r
 }
@@ -151,7 +156,7 @@ const targets: Target[] = []
 const started = Date.now()
 try {
   const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
-  targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], brokerUs: [] })
+  targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], ownCpuUs: [], brokerUs: [] })
   if (TARGETS.has('http')) {
     const http = await startChild([
       '--conditions=source',
@@ -163,6 +168,7 @@ try {
       results: [],
       catchUpS: [],
       cpuUs: [],
+      ownCpuUs: [],
       brokerUs: []
     })
   }
@@ -175,6 +181,7 @@ try {
       results: [],
       catchUpS: [],
       cpuUs: [],
+      ownCpuUs: [],
       brokerUs: []
     })
   }
@@ -197,6 +204,7 @@ try {
       results: [],
       catchUpS: [],
       cpuUs: [],
+      ownCpuUs: [],
       brokerUs: []
     })
   }
@@ -205,6 +213,7 @@ try {
   for (const t of targets) {
     t.catchUpS.length = 0
     t.cpuUs.length = 0
+    t.ownCpuUs.length = 0
     t.brokerUs.length = 0
   }
   for (let round = 0; round < ROUNDS; round++) {
@@ -217,7 +226,7 @@ try {
       `${Math.round((Date.now() - started) / 1000)} s in all, load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after`
   )
   console.log(
-    '| target | req/s (median) | p50 ms | p99 ms | errors/non-2xx | ratio to bare (median, min–max of rounds) | all ratings in the average after (median, max) | CPU µs/request: target, broker |'
+    '| target | req/s (median) | p50 ms | p99 ms | errors/non-2xx | ratio to bare (median, min–max of rounds) | all ratings in the average after (median, max) | CPU µs/request: target (of which its engine child), broker |'
   )
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const t of targets) {
@@ -228,7 +237,7 @@ try {
     console.log(
       `| ${t.name} | ${Math.round(median(t.results.map((r) => r.requests.average)))} | ${median(t.results.map((r) => r.latency.p50))} | ` +
         `${median(t.results.map((r) => r.latency.p99))} | ${errors} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${caught} | ` +
-        `${median(t.cpuUs).toFixed(0)}, ${BROKER_PID === undefined ? '–' : median(t.brokerUs).toFixed(0)} |`
+        `${median(t.cpuUs).toFixed(0)} (${median(t.cpuUs.map((c, i) => c - t.ownCpuUs[i]!)).toFixed(0)}), ${BROKER_PID === undefined ? '–' : median(t.brokerUs).toFixed(0)} |`
     )
   }
 } finally {

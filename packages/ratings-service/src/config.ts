@@ -41,6 +41,11 @@ export interface ServiceConfig {
   readonly poisonRecordPolicy: 'dead-letter' | 'skip' | 'fail'
   /** The engine's `processing.guarantee` (PROCESSING_GUARANTEE): at_least_once (default, as Kafka Streams) or exactly_once_v2. */
   readonly processingGuarantee: 'at_least_once' | 'exactly_once_v2'
+  /**
+   * The engine's `commit.interval.ms` (COMMIT_INTERVAL_MS); unset, the default of the guarantee (see
+   * engineCommitSettings in engine.ts). Longer: less broker work per rating, later averages.
+   */
+  readonly commitIntervalMs: number | undefined
   /** librdkafka properties shared by the producer, the feed consumer, the admin client and the engine. */
   readonly kafka: Readonly<Record<string, string | number | boolean>>
   readonly registry: { readonly url: string; readonly basicAuth: string | undefined }
@@ -361,6 +366,8 @@ export function loadConfig(env: Env = process.env, options: { file?: string } = 
     stateDir: env.STATE_DIR === '' ? undefined : env.STATE_DIR,
     poisonRecordPolicy: policy,
     processingGuarantee: guarantee,
+    commitIntervalMs:
+      env.COMMIT_INTERVAL_MS === undefined ? undefined : int(env, 'COMMIT_INTERVAL_MS', 0, 0, 3_600_000),
     topics: {
       ratings: topic('RATINGS_TOPIC', 'ratings'),
       averages: topic('RATING_AVERAGES_TOPIC', 'rating-averages'),

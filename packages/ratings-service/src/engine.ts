@@ -37,20 +37,25 @@ export interface RatingsEngine {
 }
 
 /**
- * Record cache and commit interval. At-least-once (the default): the record cache coalesces the updates of a movie
- * between two commits, and a commit follows every poll, so under load there is one changelog and one output record
- * per movie and store per poll instead of one per rating (a large part of the engine's and the broker's work per
- * rating), while a single rating still reaches the averages within the same poll (about 5 ms more POST-to-WebSocket
- * latency, see README "Benchmarks"). Exactly-once keeps what it had: no cache and a transaction a second, since a
- * commit per poll would be a transaction per poll.
+ * Record cache and commit interval (COMMIT_INTERVAL_MS overrides the interval). At-least-once (the default): the
+ * record cache coalesces the updates of a movie between two commits, and a commit follows every poll, so under load
+ * there is one changelog and one output record per movie and store per poll instead of one per rating (a large part
+ * of the engine's and the broker's work per rating), while a single rating still reaches the averages within the
+ * same poll (a few ms more POST-to-WebSocket latency than without the cache). Longer intervals saved 2–9 µs of broker
+ * CPU per rating under POST load, within the noise in throughput, and added 3–9 ms to the POST-to-WebSocket p50
+ * (docs/benchmarks.md, 2026-11-28), so the default stays at a commit per poll. Exactly-once keeps what it had: no
+ * cache and a transaction a second.
  */
-export function engineCommitSettings(guarantee: ServiceConfig['processingGuarantee']): {
+export function engineCommitSettings(
+  guarantee: ServiceConfig['processingGuarantee'],
+  commitIntervalMs?: number
+): {
   'statestore.cache.max.bytes': number
   'commit.interval.ms': number
 } {
   return guarantee === 'at_least_once'
-    ? { 'statestore.cache.max.bytes': 10 * 1024 * 1024, 'commit.interval.ms': 0 }
-    : { 'statestore.cache.max.bytes': 0, 'commit.interval.ms': 1000 }
+    ? { 'statestore.cache.max.bytes': 10 * 1024 * 1024, 'commit.interval.ms': commitIntervalMs ?? 0 }
+    : { 'statestore.cache.max.bytes': 0, 'commit.interval.ms': commitIntervalMs ?? 1000 }
 }
 
 /** A movie's answer to an interactive query, from its count-and-sum value. */
@@ -80,7 +85,7 @@ export class StreamsEngine implements RatingsEngine {
         'application.server': config.applicationServer,
         'processing.guarantee': config.processingGuarantee,
         'replication.factor': config.topics.replicationFactor,
-        ...engineCommitSettings(config.processingGuarantee),
+        ...engineCommitSettings(config.processingGuarantee, config.commitIntervalMs),
         // POISON_RECORD_POLICY: by default a record the engine cannot read or process goes to the dead-letter topic.
         ...poisonRecordSettings(config, logger),
         // The averages reach the feed through the engine's producer: librdkafka's 5 ms default linger would be a third

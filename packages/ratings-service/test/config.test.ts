@@ -115,6 +115,8 @@ test('each invalid setting stops start-up with an error naming its key', () => {
     [{ APPLICATION_ID: 'a/b' }, 'APPLICATION_ID'],
     [{ APPLICATION_SERVER: 'nohost' }, 'APPLICATION_SERVER'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ COMMIT_INTERVAL_MS: '-1' }, 'COMMIT_INTERVAL_MS'],
+    [{ COMMIT_INTERVAL_MS: 'soon' }, 'COMMIT_INTERVAL_MS'],
     [{ KAFKA_CONFIG_FILE: '/nonexistent/client.properties' }, 'KAFKA_CONFIG_FILE']
   ]
   for (const [env, key] of cases) {
@@ -157,6 +159,8 @@ test('secrets never appear in the loggable configuration or in errors', () => {
 
 test('PROCESSING_GUARANTEE: at_least_once by default, exactly_once_v2 on request, anything else stops startup', () => {
   assert.equal(loadConfig({}).processingGuarantee, 'at_least_once')
+  assert.equal(loadConfig({}).commitIntervalMs, undefined, 'unset: the default of the guarantee')
+  assert.equal(loadConfig({ COMMIT_INTERVAL_MS: '20' }).commitIntervalMs, 20)
   assert.equal(loadConfig({ PROCESSING_GUARANTEE: 'exactly_once_v2' }).processingGuarantee, 'exactly_once_v2')
   assert.throws(
     () => loadConfig({ PROCESSING_GUARANTEE: 'exactly_once' }),

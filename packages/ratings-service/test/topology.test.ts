@@ -116,6 +116,8 @@ test('the record cache and a commit per poll under at-least-once; exactly-once k
     'statestore.cache.max.bytes': 10 * 1024 * 1024,
     'commit.interval.ms': 0
   })
+  assert.equal(engineCommitSettings('at_least_once', 0)['commit.interval.ms'], 0, 'COMMIT_INTERVAL_MS wins')
+  assert.equal(engineCommitSettings('exactly_once_v2', 250)['commit.interval.ms'], 250)
   assert.deepEqual(engineCommitSettings('exactly_once_v2'), {
     'statestore.cache.max.bytes': 0,
     'commit.interval.ms': 1000

@@ -198,6 +198,10 @@ test('invalid settings are rejected with the setting named', () => {
     { code: 'CONFIG_INVALID', setting: 'commit.interval.ms' }
   )
   assert.throws(
+    () => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'commit.idle.ms': -2 }),
+    { code: 'CONFIG_INVALID', setting: 'commit.idle.ms' }
+  )
+  assert.throws(
     () => new KafkaStreams(t, { 'application.id': 'a', 'bootstrap.servers': 'x:1', 'num.standby.replicas': 1 }),
     { code: 'CONFIG_INVALID', setting: 'num.standby.replicas' }
   )

@@ -656,6 +656,98 @@ test(
   }
 )
 
+test(
+  'commit.interval.ms below poll.ms: a lone record reaches the downstream store at the commit interval, not after the poll',
+  { timeout: 120_000 },
+  async (t) => {
+    // With the record cache, the average store (downstream of the cached count-and-sum) changes only when a commit
+    // flushes the cache. The second rating is processed within the commit interval of the commit that flushed the
+    // first, and nothing comes after it: its commit must not wait for the 6 s poll to end.
+    const s = await setup(t, 0)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'at_least_once', {
+        'statestore.cache.max.bytes': 1024 * 1024,
+        'commit.interval.ms': 1500,
+        'poll.ms': 6000
+      }),
+      { logger: memoryLogger() }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000)
+    const p = await producer(t)
+    const send = async (rating: number): Promise<void> => {
+      const key = Serdes.Long().serialize(s.ratingsTopic, 7n)
+      p.produce({
+        topic: s.ratingsTopic,
+        key,
+        value: Serdes.Json<Rating>().serialize(s.ratingsTopic, { movieId: 7, rating })
+      })
+      await p.flush()
+    }
+    const average = (): number | null => {
+      try {
+        return streams.store<bigint, number>(AVERAGE_STORE).get(7n)
+      } catch {
+        return null
+      }
+    }
+    await send(4)
+    await waitFor('the first average', () => average() === 4, 30_000)
+    const commits = streams.metrics().commitTotal
+    await send(8)
+    // An end-of-poll commit would come after this deadline (the consume() under way returns after 6 s).
+    await waitFor('the second average, flushed by the next commit', () => average() === 6, 4000)
+    assert.ok(streams.metrics().commitTotal > commits)
+  }
+)
+
+test(
+  'commit.idle.ms: a lone record is committed (and flushed downstream) once a poll comes back empty',
+  { timeout: 120_000 },
+  async (t) => {
+    // A 60 s commit interval and a 6 s poll: only the idle commit can flush the cache within the deadline.
+    const s = await setup(t, 0)
+    const streams = new KafkaStreams(
+      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+      config(s, 'at_least_once', {
+        'statestore.cache.max.bytes': 1024 * 1024,
+        'commit.interval.ms': 60_000,
+        'commit.idle.ms': 5,
+        'poll.ms': 6000
+      }),
+      { logger: memoryLogger() }
+    )
+    defer(t, () => streams.close())
+    await streams.start()
+    await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000)
+    const p = await producer(t)
+    const key = Serdes.Long().serialize(s.ratingsTopic, 9n)
+    const average = (): number | null => {
+      try {
+        return streams.store<bigint, number>(AVERAGE_STORE).get(9n)
+      } catch {
+        return null
+      }
+    }
+    for (const [rating, expected] of [
+      [3, 3],
+      [5, 4]
+    ] as const) {
+      const commits = streams.metrics().commitTotal
+      p.produce({
+        topic: s.ratingsTopic,
+        key,
+        value: Serdes.Json<Rating>().serialize(s.ratingsTopic, { movieId: 9, rating })
+      })
+      await p.flush()
+      await waitFor(`the average ${expected}`, () => average() === expected, 4000)
+      assert.ok(streams.metrics().commitTotal > commits)
+    }
+  }
+)
+
 test('two instances cannot share a state directory', { timeout: 60_000 }, async (t) => {
   const s = await setup(t, 10)
   const first = new KafkaStreams(runningAverageTopology(s.ratingsTopic, s.averagesTopic), config(s, 'at_least_once'), {

@@ -27,6 +27,12 @@ export interface RuntimeConfig {
   readonly numStandbyReplicas: number
   readonly applicationServer: string | undefined
   readonly pollMs: number
+  /**
+   * `commit.idle.ms` (kstreams-ts only; -1, the default, is off): with records processed since the last commit, a
+   * poll that returns nothing within this many ms commits at once instead of waiting for `commit.interval.ms`, so a
+   * record cache coalesces updates under load without delaying a lone record by up to the interval.
+   */
+  readonly commitIdleMs: number
   readonly maxPollRecords: number
   readonly defaultKeySerde: Serde<unknown> | undefined
   readonly defaultValueSerde: Serde<unknown> | undefined
@@ -53,6 +59,7 @@ const STREAMS_KEYS = new Set([
   'num.standby.replicas',
   'application.server',
   'poll.ms',
+  'commit.idle.ms',
   'max.poll.records',
   'default.key.serde',
   'default.value.serde',
@@ -151,6 +158,7 @@ export function parseRuntimeConfig(config: StreamsConfig): RuntimeConfig {
     numStandbyReplicas,
     applicationServer,
     pollMs: int(config, 'poll.ms', 100, 0),
+    commitIdleMs: int(config, 'commit.idle.ms', -1, -1),
     maxPollRecords: int(config, 'max.poll.records', 1000, 1),
     defaultKeySerde: optionalSerde(config, 'default.key.serde'),
     defaultValueSerde: optionalSerde(config, 'default.value.serde'),

@@ -741,7 +741,8 @@ export class StreamThread {
     })
     while (this.#running && this.#fatal === null) {
       const seq = ++this.#consumeSeq
-      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#config.pollMs)
+      const uncommitted = this.#uncommitted()
+      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(uncommitted))
       this.#inflight = inflight
       let records: ConsumedRecord[]
       try {
@@ -755,13 +756,34 @@ export class StreamThread {
         records = []
       }
       this.#inflight = null
-      await this.#exclusive(() => this.#iterate(records, seq))
+      // `commit.idle.ms`: nothing came while results wait for a commit.
+      const idle = uncommitted && records.length === 0 && this.#config.commitIdleMs >= 0
+      await this.#exclusive(() => this.#iterate(records, seq, idle))
     }
     if (this.#fatal !== null) throw this.#fatal
   }
 
   stop(): void {
     this.#running = false
+  }
+
+  /** True when records were processed since the last commit. */
+  #uncommitted(): boolean {
+    for (const task of this.tasks.values()) if (task.consumedOffsets.size > 0) return true
+    return false
+  }
+
+  /**
+   * How long the next consume() may wait for a first record: `poll.ms`, but with records processed since the last
+   * commit no longer than until the next commit is due (or than `commit.idle.ms` when set). Otherwise, with a
+   * `commit.interval.ms` below `poll.ms`, the results of a lone record would stay in the record cache (and
+   * uncommitted) until a next record or the end of a full poll, instead of at the commit interval.
+   */
+  #pollTimeout(uncommitted: boolean): number {
+    const { pollMs, commitIntervalMs, commitIdleMs } = this.#config
+    if (!uncommitted) return pollMs
+    const due = Math.max(0, this.#lastCommit + commitIntervalMs - Date.now())
+    return Math.min(pollMs, due, commitIdleMs >= 0 ? commitIdleMs : pollMs)
   }
 
   #lastTransient = ''
@@ -774,7 +796,7 @@ export class StreamThread {
     this.#hooks.log('warn', `${error.message} (retrying)`)
   }
 
-  async #iterate(records: readonly ConsumedRecord[], seq: number): Promise<void> {
+  async #iterate(records: readonly ConsumedRecord[], seq: number, idle = false): Promise<void> {
     if (this.#fatal !== null || !this.#running) {
       // Not processed, not committed: the next owner (or the next start) reads them again.
       return
@@ -818,7 +840,7 @@ export class StreamThread {
       this.#fatal = error
       throw error
     }
-    let commitRequested = false
+    let commitRequested = idle
     for (const task of this.tasks.values()) {
       const before = task.processedRecords
       for (;;) {
