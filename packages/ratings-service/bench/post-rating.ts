@@ -10,7 +10,8 @@
 // accepted, so a target never runs while another one's engine is still catching up.
 // Usage: KAFKA_BOOTSTRAP=… SCHEMA_REGISTRY_URL=… [BENCH_BROKER_PID=<pid of the broker>] node --conditions=source
 // bench/post-rating.ts
-// BENCH_TARGETS (comma-separated; default all but variant): bare, http, bare2, inline, nice0, default, variant.
+// BENCH_TARGETS (comma-separated; default all but app and variant): bare, app, http, bare2, inline, nice0, default,
+// variant. `app` is the app with test doubles for Kafka (what the app costs without the write).
 // `variant` is the default service with the environment of BENCH_VARIANT_ENV (JSON) added, to compare a setting side
 // by side; the bare route always runs, since every ratio is taken against it.
 import { spawn } from 'node:child_process'
@@ -157,6 +158,21 @@ const started = Date.now()
 try {
   const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
   targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], ownCpuUs: [], brokerUs: [] })
+  if (TARGETS.has('app')) {
+    const app = await startChild([
+      '--conditions=source',
+      fileURLToPath(new URL('./app-only-server.ts', import.meta.url))
+    ])
+    targets.push({
+      name: 'app without Kafka (test doubles), for the split',
+      ...app,
+      results: [],
+      catchUpS: [],
+      cpuUs: [],
+      ownCpuUs: [],
+      brokerUs: []
+    })
+  }
   if (TARGETS.has('http')) {
     const http = await startChild([
       '--conditions=source',
