@@ -212,7 +212,7 @@ test('GET /averages: 503 (not 500) while the engine refuses a query because a st
   }
 })
 
-test('health: live unless the engine failed; ready only with the engine RUNNING, the producer connected and the feed caught up', async (t) => {
+test('health: live unless the engine failed; ready with the engine RUNNING (or rebalancing after that), the producer connected and the feed caught up', async (t) => {
   const { app: a, engine, sink, feed } = await app(t)
   assert.equal((await a.inject('/health/live')).statusCode, 200)
   const ready = await a.inject('/health')
@@ -222,7 +222,9 @@ test('health: live unless the engine failed; ready only with the engine RUNNING,
     checks: { engine: 'RUNNING', producer: 'connected', feed: 'caught-up' }
   })
   engine.state = 'REBALANCING'
-  assert.equal((await a.inject('/health/ready')).statusCode, 503)
+  const rebalancing = await a.inject('/health/ready')
+  assert.equal(rebalancing.statusCode, 200, 'a rebalance of a running service keeps it ready')
+  assert.equal(rebalancing.json().checks.engine, 'REBALANCING')
   engine.state = 'RUNNING'
   feed.caughtUp = false
   assert.equal((await a.inject('/health/ready')).json().checks.feed, 'catching-up')
@@ -236,6 +238,18 @@ test('health: live unless the engine failed; ready only with the engine RUNNING,
   const dead = await a.inject('/health/live')
   assert.equal(dead.statusCode, 503)
   assert.deepEqual(dead.json(), { status: 'dead', engine: 'ERROR' })
+})
+
+test('health: not ready while the engine has not been RUNNING yet (start-up, stores restoring)', async (t) => {
+  const services = fakeServices()
+  services.engine.state = 'REBALANCING'
+  const a = await build({ config: testConfig(), services, logger: false })
+  t.after(() => a.close())
+  const starting = await a.inject('/health/ready')
+  assert.equal(starting.statusCode, 503)
+  assert.equal(starting.json().checks.engine, 'REBALANCING')
+  services.engine.state = 'RUNNING'
+  assert.equal((await a.inject('/health/ready')).statusCode, 200)
 })
 
 test('GET /metrics: Prometheus text with process, HTTP, rating and engine metrics', async (t) => {

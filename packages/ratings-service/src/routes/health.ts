@@ -1,6 +1,6 @@
 // Health: /health/live says the process serves HTTP and its engine has not failed for good; /health/ready (and
-// /health) say whether it can do its job: the engine RUNNING and making progress, the producer connected, the feed
-// caught up and the Kafka cluster answering. The clients keep their connection state through a broker outage (librdkafka reconnects
+// /health) say whether it can do its job: the engine RUNNING (or in a rebalance of a running service, for a while)
+// and making progress, the producer connected, the feed caught up and the Kafka cluster answering. The clients keep their connection state through a broker outage (librdkafka reconnects
 // by itself and the engine stays RUNNING while it retries), so the cluster is asked directly: a metadata request
 // every couple of seconds from a client of its own, whose last answer the routes read without waiting.
 import { createRequire } from 'node:module'
@@ -58,6 +58,37 @@ export class StallWatch {
   }
 }
 
+/**
+ * Readiness through rebalances. Every instance of the group goes REBALANCING at once when one joins or leaves; if
+ * that made them all not ready, a load balancer would drop every instance on each scale-out or rolling restart, while
+ * POST /rating, the live feed and most queries keep working. So an engine that has been RUNNING stays ready through a
+ * rebalance for `graceMs`; before its first RUNNING (start-up, restoring its stores) it is not ready.
+ */
+export class RebalanceGrace {
+  readonly #graceMs: number
+  #everRunning = false
+  #rebalancingSince: number | undefined
+
+  constructor(graceMs: number) {
+    this.#graceMs = graceMs
+  }
+
+  /** Whether the engine in `state` counts as serving; `now` is for tests. */
+  serving(state: string, now = Date.now()): boolean {
+    if (state === 'RUNNING') {
+      this.#everRunning = true
+      this.#rebalancingSince = undefined
+      return true
+    }
+    if (state !== 'REBALANCING') {
+      this.#rebalancingSince = undefined
+      return false
+    }
+    this.#rebalancingSince ??= now
+    return this.#everRunning && now - this.#rebalancingSince < this.#graceMs
+  }
+}
+
 export interface HealthOptions {
   /**
    * Where the broker check comes from. Default: a {@link metadataProbe} on the service's Kafka settings when the
@@ -69,9 +100,12 @@ export interface HealthOptions {
    * Default: 60 s with the real services, no such check with test doubles; `null`: no check.
    */
   readonly stallAfterMs?: number | null
+  /** How long a rebalance of a running engine keeps the service ready (ms; see {@link RebalanceGrace}); 0: never. */
+  readonly rebalanceGraceMs?: number
 }
 
 const DEFAULT_STALL_AFTER_MS = 60_000
+const DEFAULT_REBALANCE_GRACE_MS = 120_000
 
 type Props = Readonly<Record<string, string | number | boolean>>
 
@@ -146,22 +180,23 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions = {
   // An engine can keep the state RUNNING while its loop waits forever (seen after a cluster lost its quorum, see
   // docs/reliability.md); its metrics still arrive, so the absence of progress is what gives it away.
   const stallAfterMs = opts.stallAfterMs === undefined ? (real ? DEFAULT_STALL_AFTER_MS : null) : opts.stallAfterMs
-  let stall: StallWatch | undefined
-  if (stallAfterMs !== null) {
-    const watch = new StallWatch(stallAfterMs)
-    stall = watch
-    const sample = (): void => {
-      try {
-        watch.observe(app.services.engine.metrics(), app.services.engine.state)
-      } catch {
-        // metrics not available yet (engine starting): nothing to judge
-      }
+  const stall = stallAfterMs === null ? undefined : new StallWatch(stallAfterMs)
+  const rebalance = new RebalanceGrace(opts.rebalanceGraceMs ?? DEFAULT_REBALANCE_GRACE_MS)
+  // Sampled every second, so a stall and the start of a rebalance are seen without a health request.
+  const sample = (): void => {
+    const { engine } = app.services
+    rebalance.serving(engine.state)
+    if (stall === undefined) return
+    try {
+      stall.observe(engine.metrics(), engine.state)
+    } catch {
+      // metrics not available yet (engine starting): nothing to judge
     }
-    sample()
-    const timer = setInterval(sample, 1000)
-    timer.unref()
-    app.addHook('onClose', async () => clearInterval(timer))
   }
+  sample()
+  const timer = setInterval(sample, 1000)
+  timer.unref()
+  app.addHook('onClose', async () => clearInterval(timer))
 
   const readiness = (): { ready: boolean; body: Record<string, unknown> } => {
     const { engine, sink, feed } = app.services
@@ -174,7 +209,7 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions = {
     if (broker !== undefined) checks.broker = broker.state
     if (stall !== undefined) checks.processing = stall.stalled ? 'stalled' : 'progressing'
     const ready =
-      checks.engine === 'RUNNING' &&
+      rebalance.serving(engine.state) &&
       stall?.stalled !== true &&
       sink.connected &&
       feed.connected &&

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import { StallWatch, healthRoutes, metadataProbe } from '../../src/routes/health.ts'
+import { RebalanceGrace, StallWatch, healthRoutes, metadataProbe } from '../../src/routes/health.ts'
 import type { BrokerProbe, BrokerStatus, HealthOptions } from '../../src/routes/health.ts'
 import { fakeServices, testConfig, waitFor } from '../helpers.ts'
 
@@ -157,4 +157,35 @@ test('a stalled engine makes the service not ready until it processes again', as
     return res.statusCode === 200 ? res : undefined
   })
   assert.equal(ready.json().checks.processing, 'progressing')
+})
+
+test('a rebalance keeps a running engine serving for the grace period, never one that has not run yet', () => {
+  const grace = new RebalanceGrace(120_000)
+  const t0 = Date.UTC(2026, 10, 28)
+  assert.equal(grace.serving('CREATED', t0), false)
+  assert.equal(grace.serving('REBALANCING', t0), false, 'start-up: not RUNNING yet')
+  assert.equal(grace.serving('REBALANCING', t0 + 500_000), false)
+  assert.equal(grace.serving('RUNNING', t0 + 600_000), true)
+  assert.equal(grace.serving('REBALANCING', t0 + 700_000), true, 'a rebalance starts')
+  assert.equal(grace.serving('REBALANCING', t0 + 819_999), true)
+  assert.equal(grace.serving('REBALANCING', t0 + 820_000), false, 'longer than the grace')
+  assert.equal(grace.serving('RUNNING', t0 + 900_000), true)
+  assert.equal(grace.serving('REBALANCING', t0 + 1_000_000), true, 'a new rebalance gets a new grace period')
+  assert.equal(grace.serving('REBALANCING', t0 + 1_119_999), true)
+  assert.equal(grace.serving('ERROR', t0 + 1_120_000), false)
+  assert.equal(grace.serving('PENDING_SHUTDOWN', t0 + 1_120_001), false)
+
+  const none = new RebalanceGrace(0)
+  none.serving('RUNNING', t0)
+  assert.equal(none.serving('REBALANCING', t0 + 1), false, 'grace 0: only RUNNING is ready')
+})
+
+test('readiness through a rebalance ends with the grace period (sampled without health requests)', async (t) => {
+  const { app: a, engine } = await app(t, { rebalanceGraceMs: 1500 })
+  assert.equal((await a.inject('/health')).statusCode, 200)
+  engine.state = 'REBALANCING'
+  assert.equal((await a.inject('/health')).statusCode, 200)
+  await waitFor('the grace to run out', async () => ((await a.inject('/health')).statusCode === 503 ? true : undefined))
+  engine.state = 'RUNNING'
+  assert.equal((await a.inject('/health')).statusCode, 200)
 })
