@@ -1,12 +1,11 @@
 // A bench-only server: the real app and the real acks=all producer, but no streams engine and no feed (test doubles
 // stand in), to separate the cost of the HTTP path from the cost of processing in the same process.
 import { createSchemaRegistryClient } from 'kstreams-ts'
-import type { AddressInfo } from 'node:net'
 import { build } from '../src/app.ts'
 import { RatingProducer, ensureTopics } from '../src/kafka.ts'
 import { ratingSerde } from '../src/topology.ts'
 import { fakeServices, testConfig } from '../test/helpers.ts'
-import { required } from './service-process.ts'
+import { required, serveForBench } from './service-process.ts'
 
 const config = testConfig({
   KAFKA_BOOTSTRAP: required('KAFKA_BOOTSTRAP'),
@@ -27,11 +26,4 @@ const sink = await RatingProducer.create(
   quiet
 )
 const app = await build({ config, services: { ...fakeServices(), sink }, logger: false })
-await app.listen({ host: '127.0.0.1', port: 0 })
-process.stdout.write(`listening on http://127.0.0.1:${(app.server.address() as AddressInfo).port}/\n`)
-process.on('SIGTERM', () => {
-  app.close().then(
-    () => process.exit(0),
-    () => process.exit(1)
-  )
-})
+await serveForBench(app)

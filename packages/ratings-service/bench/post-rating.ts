@@ -154,52 +154,36 @@ function median(xs: readonly number[]): number {
 }
 
 const targets: Target[] = []
+/** Adds a started target with empty results; `service`: it counts accepted ratings, to wait for their processing. */
+function addTarget(name: string, started: { url: string; child: ChildProcess }, service = false): void {
+  targets.push({
+    name,
+    ...started,
+    ...(service ? { accepted: 0 } : {}),
+    results: [],
+    catchUpS: [],
+    cpuUs: [],
+    ownCpuUs: [],
+    brokerUs: []
+  })
+}
+const benchServer = (file: string): Promise<{ url: string; child: ChildProcess }> =>
+  startChild(['--conditions=source', fileURLToPath(new URL(file, import.meta.url))])
 const started = Date.now()
 try {
-  const bare = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
-  targets.push({ name: 'bare Fastify 202', ...bare, results: [], catchUpS: [], cpuUs: [], ownCpuUs: [], brokerUs: [] })
+  addTarget('bare Fastify 202', await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON)))
   if (TARGETS.has('app')) {
-    const app = await startChild([
-      '--conditions=source',
-      fileURLToPath(new URL('./app-only-server.ts', import.meta.url))
-    ])
-    targets.push({
-      name: 'app without Kafka (test doubles), for the split',
-      ...app,
-      results: [],
-      catchUpS: [],
-      cpuUs: [],
-      ownCpuUs: [],
-      brokerUs: []
-    })
+    addTarget('app without Kafka (test doubles), for the split', await benchServer('./app-only-server.ts'))
   }
   if (TARGETS.has('http')) {
-    const http = await startChild([
-      '--conditions=source',
-      fileURLToPath(new URL('./http-path-server.ts', import.meta.url))
-    ])
-    targets.push({
-      name: 'HTTP path: app + acks=all producer, no engine',
-      ...http,
-      results: [],
-      catchUpS: [],
-      cpuUs: [],
-      ownCpuUs: [],
-      brokerUs: []
-    })
+    addTarget('HTTP path: app + acks=all producer, no engine', await benchServer('./http-path-server.ts'))
   }
   if (TARGETS.has('bare2')) {
     // The same bare route again: its ratio to the first one is the noise of this run.
-    const bareAgain = await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
-    targets.push({
-      name: 'bare Fastify 202 again (its ratio is the noise of the run)',
-      ...bareAgain,
-      results: [],
-      catchUpS: [],
-      cpuUs: [],
-      ownCpuUs: [],
-      brokerUs: []
-    })
+    addTarget(
+      'bare Fastify 202 again (its ratio is the noise of the run)',
+      await startChild(['--input-type=module', '-e', BARE], dirname(AUTOCANNON))
+    )
   }
   const services: Array<readonly [string, string, Record<string, string>]> = [
     ['inline', 'service, engine in the server process (ENGINE_MODE=inline)', { ENGINE_MODE: 'inline' }],
@@ -212,17 +196,7 @@ try {
     ['variant', `service, default + ${JSON.stringify(VARIANT_ENV)}`, VARIANT_ENV]
   ]
   for (const [key, name, env] of services) {
-    if (!TARGETS.has(key)) continue
-    targets.push({
-      name,
-      ...(await startService(env)),
-      accepted: 0,
-      results: [],
-      catchUpS: [],
-      cpuUs: [],
-      ownCpuUs: [],
-      brokerUs: []
-    })
+    if (TARGETS.has(key)) addTarget(name, await startService(env), true)
   }
   const loadBefore = loadavg()
   for (const t of targets) await slot(t, Math.max(1, Math.round(DURATION_S / 2))) // warm-up, discarded

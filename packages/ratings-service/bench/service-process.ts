@@ -2,6 +2,8 @@
 // resolves once it is ready. Shared by the benchmarks.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -61,6 +63,18 @@ export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
   await exited
+}
+
+/** Listens on a free local port, prints the line startChild() waits for, and closes the app on SIGTERM. */
+export async function serveForBench(app: FastifyInstance): Promise<void> {
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  process.stdout.write(`listening on http://127.0.0.1:${(app.server.address() as AddressInfo).port}/\n`)
+  process.on('SIGTERM', () => {
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1)
+    )
+  })
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

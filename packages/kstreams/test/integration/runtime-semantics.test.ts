@@ -656,43 +656,50 @@ test(
   }
 )
 
-test(
-  'commit.interval.ms below poll.ms: a lone record reaches the downstream store at the commit interval, not after the poll',
-  { timeout: 120_000 },
-  async (t) => {
-    // With the record cache, the average store (downstream of the cached count-and-sum) changes only when a commit
-    // flushes the cache. The second rating is processed within the commit interval of the commit that flushed the
-    // first, and nothing comes after it: its commit must not wait for the 6 s poll to end.
-    const s = await setup(t, 0)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'at_least_once', {
-        'statestore.cache.max.bytes': 1024 * 1024,
-        'commit.interval.ms': 1500,
-        'poll.ms': 6000
-      }),
-      { logger: memoryLogger() }
-    )
-    defer(t, () => streams.close())
-    await streams.start()
-    await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000)
-    const p = await producer(t)
-    const send = async (rating: number): Promise<void> => {
-      const key = Serdes.Long().serialize(s.ratingsTopic, 7n)
-      p.produce({
-        topic: s.ratingsTopic,
-        key,
-        value: Serdes.Json<Rating>().serialize(s.ratingsTopic, { movieId: 7, rating })
-      })
+/**
+ * A running average with the record cache on an empty ratings topic, RUNNING: `send(rating)` writes a rating of
+ * movie 7, `average()` reads the movie's average store (null while it cannot be queried). That store is downstream of
+ * the cached count-and-sum, so it changes only when a commit flushes the cache.
+ */
+async function cachedAverage(
+  t: TestContext,
+  settings: Record<string, unknown>
+): Promise<{ streams: KafkaStreams; send: (rating: number) => Promise<void>; average: () => number | null }> {
+  const s = await setup(t, 0)
+  const streams = new KafkaStreams(
+    runningAverageTopology(s.ratingsTopic, s.averagesTopic),
+    config(s, 'at_least_once', { 'statestore.cache.max.bytes': 1024 * 1024, ...settings }),
+    { logger: memoryLogger() }
+  )
+  defer(t, () => streams.close())
+  await streams.start()
+  await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000)
+  const p = await producer(t)
+  const key = Serdes.Long().serialize(s.ratingsTopic, 7n)
+  const json = Serdes.Json<Rating>()
+  return {
+    streams,
+    send: async (rating) => {
+      p.produce({ topic: s.ratingsTopic, key, value: json.serialize(s.ratingsTopic, { movieId: 7, rating }) })
       await p.flush()
-    }
-    const average = (): number | null => {
+    },
+    average: () => {
       try {
         return streams.store<bigint, number>(AVERAGE_STORE).get(7n)
       } catch {
         return null
       }
     }
+  }
+}
+
+test(
+  'commit.interval.ms below poll.ms: a lone record reaches the downstream store at the commit interval, not after the poll',
+  { timeout: 120_000 },
+  async (t) => {
+    // The second rating is processed within the commit interval of the commit that flushed the first, and nothing
+    // comes after it: its commit must not wait for the 6 s poll to end.
+    const { streams, send, average } = await cachedAverage(t, { 'commit.interval.ms': 1500, 'poll.ms': 6000 })
     await send(4)
     await waitFor('the first average', () => average() === 4, 30_000)
     const commits = streams.metrics().commitTotal
@@ -708,40 +715,17 @@ test(
   { timeout: 120_000 },
   async (t) => {
     // A 60 s commit interval and a 6 s poll: only the idle commit can flush the cache within the deadline.
-    const s = await setup(t, 0)
-    const streams = new KafkaStreams(
-      runningAverageTopology(s.ratingsTopic, s.averagesTopic),
-      config(s, 'at_least_once', {
-        'statestore.cache.max.bytes': 1024 * 1024,
-        'commit.interval.ms': 60_000,
-        'commit.idle.ms': 5,
-        'poll.ms': 6000
-      }),
-      { logger: memoryLogger() }
-    )
-    defer(t, () => streams.close())
-    await streams.start()
-    await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000)
-    const p = await producer(t)
-    const key = Serdes.Long().serialize(s.ratingsTopic, 9n)
-    const average = (): number | null => {
-      try {
-        return streams.store<bigint, number>(AVERAGE_STORE).get(9n)
-      } catch {
-        return null
-      }
-    }
+    const { streams, send, average } = await cachedAverage(t, {
+      'commit.interval.ms': 60_000,
+      'commit.idle.ms': 5,
+      'poll.ms': 6000
+    })
     for (const [rating, expected] of [
       [3, 3],
       [5, 4]
     ] as const) {
       const commits = streams.metrics().commitTotal
-      p.produce({
-        topic: s.ratingsTopic,
-        key,
-        value: Serdes.Json<Rating>().serialize(s.ratingsTopic, { movieId: 9, rating })
-      })
-      await p.flush()
+      await send(rating)
       await waitFor(`the average ${expected}`, () => average() === expected, 4000)
       assert.ok(streams.metrics().commitTotal > commits)
     }
