@@ -739,14 +739,27 @@ export class StreamThread {
       onPartitionsRevoked: (p) => rebalance(() => this.#onRevoked(p, false)),
       onPartitionsLost: (p) => rebalance(() => this.#onRevoked(p, true))
     })
+    // At-least-once: the next consume() is issued before a batch is processed, so the binding fetches and converts
+    // it on its worker thread while this one processes (the loop otherwise waits for each call). Its records are
+    // handled exactly as those of a call made later: a rewind waits for it, and records it fetched before an
+    // assignment are skipped (validFrom). Not under exactly-once (see docs/benchmarks.md).
+    const prefetch = !this.#eos
+    let next: { seq: number; inflight: Promise<ConsumedRecord[]>; uncommitted: boolean } | null = null
     while (this.#running && this.#fatal === null) {
-      const seq = ++this.#consumeSeq
-      const uncommitted = this.#uncommitted()
-      const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(uncommitted))
-      this.#inflight = inflight
+      let call = next
+      next = null
+      if (call === null) {
+        const uncommitted = this.#uncommitted()
+        call = {
+          seq: ++this.#consumeSeq,
+          inflight: this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(uncommitted)),
+          uncommitted
+        }
+      }
+      this.#inflight = call.inflight
       let records: ConsumedRecord[]
       try {
-        records = await inflight
+        records = await call.inflight
       } catch (error) {
         this.#inflight = null
         if (!transient(error)) throw error
@@ -756,9 +769,16 @@ export class StreamThread {
         records = []
       }
       this.#inflight = null
+      if (prefetch && records.length > 0 && this.#running) {
+        // After this batch there is uncommitted work: the call waits no longer than until its commit is due.
+        const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(true))
+        inflight.catch(noop) // awaited (and its error handled) on the next turn
+        next = { seq: ++this.#consumeSeq, inflight, uncommitted: true }
+        this.#inflight = inflight
+      }
       // `commit.idle.ms`: nothing came while results wait for a commit.
-      const idle = uncommitted && records.length === 0 && this.#config.commitIdleMs >= 0
-      await this.#exclusive(() => this.#iterate(records, seq, idle))
+      const idle = call.uncommitted && records.length === 0 && this.#config.commitIdleMs >= 0
+      await this.#exclusive(() => this.#iterate(records, call.seq, idle))
     }
     if (this.#fatal !== null) throw this.#fatal
   }
