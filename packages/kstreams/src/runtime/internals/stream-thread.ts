@@ -745,40 +745,45 @@ export class StreamThread {
     // assignment are skipped (validFrom). Not under exactly-once (see docs/benchmarks.md).
     const prefetch = !this.#eos
     let next: { seq: number; inflight: Promise<ConsumedRecord[]>; uncommitted: boolean } | null = null
-    while (this.#running && this.#fatal === null) {
-      let call = next
-      next = null
-      if (call === null) {
-        const uncommitted = this.#uncommitted()
-        call = {
-          seq: ++this.#consumeSeq,
-          inflight: this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(uncommitted)),
-          uncommitted
+    try {
+      while (this.#running && this.#fatal === null) {
+        let call = next
+        next = null
+        if (call === null) {
+          const uncommitted = this.#uncommitted()
+          call = {
+            seq: ++this.#consumeSeq,
+            inflight: this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(uncommitted)),
+            uncommitted
+          }
         }
-      }
-      this.#inflight = call.inflight
-      let records: ConsumedRecord[]
-      try {
-        records = await call.inflight
-      } catch (error) {
+        this.#inflight = call.inflight
+        let records: ConsumedRecord[]
+        try {
+          records = await call.inflight
+        } catch (error) {
+          this.#inflight = null
+          if (!transient(error)) throw error
+          // librdkafka reports conditions it recovers from by itself through consume(), e.g. "unknown topic or
+          // partition" for a just-created internal topic that its metadata does not show yet.
+          this.#warnTransient(error as Error)
+          records = []
+        }
         this.#inflight = null
-        if (!transient(error)) throw error
-        // librdkafka reports conditions it recovers from by itself through consume(), e.g. "unknown topic or
-        // partition" for a just-created internal topic that its metadata does not show yet.
-        this.#warnTransient(error as Error)
-        records = []
+        if (prefetch && records.length > 0 && this.#running) {
+          // After this batch there is uncommitted work: the call waits no longer than until its commit is due.
+          const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(true))
+          inflight.catch(noop) // awaited (and its error handled) on the next turn
+          next = { seq: ++this.#consumeSeq, inflight, uncommitted: true }
+          this.#inflight = inflight
+        }
+        // `commit.idle.ms`: nothing came while results wait for a commit.
+        const idle = call.uncommitted && records.length === 0 && this.#config.commitIdleMs >= 0
+        await this.#exclusive(() => this.#iterate(records, call.seq, idle))
       }
-      this.#inflight = null
-      if (prefetch && records.length > 0 && this.#running) {
-        // After this batch there is uncommitted work: the call waits no longer than until its commit is due.
-        const inflight = this.#consumer.consume(this.#config.maxPollRecords, this.#pollTimeout(true))
-        inflight.catch(noop) // awaited (and its error handled) on the next turn
-        next = { seq: ++this.#consumeSeq, inflight, uncommitted: true }
-        this.#inflight = inflight
-      }
-      // `commit.idle.ms`: nothing came while results wait for a commit.
-      const idle = call.uncommitted && records.length === 0 && this.#config.commitIdleMs >= 0
-      await this.#exclusive(() => this.#iterate(records, call.seq, idle))
+    } finally {
+      // Not processed, not committed; the clients close only once that call has returned.
+      if (next !== null) await next.inflight.catch(noop)
     }
     if (this.#fatal !== null) throw this.#fatal
   }
