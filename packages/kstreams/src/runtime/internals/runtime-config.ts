@@ -30,7 +30,8 @@ export interface RuntimeConfig {
   /**
    * `commit.idle.ms` (kstreams-ts only; -1, the default, is off): with records processed since the last commit, a
    * poll that returns nothing within this many ms commits at once instead of waiting for `commit.interval.ms`, so a
-   * record cache coalesces updates under load without delaying a lone record by up to the interval.
+   * record cache coalesces updates under load without delaying a lone record by up to the interval. Under
+   * exactly-once polls keep their full `poll.ms`, so only a poll that came back empty after it commits early.
    */
   readonly commitIdleMs: number
   readonly maxPollRecords: number
