@@ -6,8 +6,9 @@ import { KafkaStreams, Serdes } from 'kstreams-ts'
 import type { KafkaStreamsState, ReadOnlyKeyValueStore, StreamsLogger, StreamsMetrics } from 'kstreams-ts'
 import type { ServiceConfig } from './config.ts'
 import { poisonRecordSettings } from './poison-policy.ts'
+import { movieAverage } from './kafka.ts'
 import type { MovieAverage } from './kafka.ts'
-import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, averageOf, buildTopology } from './topology.ts'
+import { AVERAGE_RATINGS_STORE, COUNT_AND_SUM_STORE, buildTopology } from './topology.ts'
 import type { CountAndSum, TopologySerdes } from './topology.ts'
 
 /** Where a movie's average lives: here (with its value, null when it has no ratings yet) or on another instance. */
@@ -56,11 +57,6 @@ export function engineCommitSettings(
   return guarantee === 'at_least_once'
     ? { 'statestore.cache.max.bytes': 10 * 1024 * 1024, 'commit.interval.ms': commitIntervalMs ?? 0 }
     : { 'statestore.cache.max.bytes': 0, 'commit.interval.ms': commitIntervalMs ?? 1000 }
-}
-
-/** A movie's answer to an interactive query, from its count-and-sum value. */
-export function movieAverage(movieId: number, value: CountAndSum): MovieAverage {
-  return { movieId, rating: averageOf(value), count: value.count }
 }
 
 /** KafkaStreams behind {@link RatingsEngine}. */

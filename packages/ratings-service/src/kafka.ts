@@ -266,6 +266,11 @@ export interface MovieAverage {
   readonly count: number
 }
 
+/** A movie's average and count from its count-and-sum value (the feed and the interactive queries). */
+export function movieAverage(movieId: number, value: CountAndSum): MovieAverage {
+  return { movieId, rating: averageOf(value), count: value.count }
+}
+
 export type AverageListener = (average: MovieAverage) => void
 
 /** Every movie's current average on this instance, and a stream of changes. */
@@ -438,7 +443,7 @@ export class StatsFeed implements AveragesFeed {
       this.#table.delete(movieId)
       return
     }
-    const average: MovieAverage = { movieId, rating: averageOf(value), count: value.count }
+    const average = movieAverage(movieId, value)
     this.#table.set(movieId, average)
     for (const l of this.#listeners) {
       try {

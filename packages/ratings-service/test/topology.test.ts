@@ -13,7 +13,8 @@ import {
   ratingSerde
 } from '../src/topology.ts'
 import type { CountAndSum } from '../src/topology.ts'
-import { engineCommitSettings, movieAverage } from '../src/engine.ts'
+import { engineCommitSettings } from '../src/engine.ts'
+import { movieAverage } from '../src/kafka.ts'
 
 const topics = { ratings: 'ratings', averages: 'rating-averages', stats: 'rating-stats' }
 
