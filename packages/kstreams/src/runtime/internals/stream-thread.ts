@@ -806,8 +806,8 @@ export class StreamThread {
    */
   #pollTimeout(uncommitted: boolean): number {
     const { pollMs, commitIntervalMs, commitIdleMs } = this.#config
-    // Exactly-once keeps full polls: its loop is the one its crash and broker-failure tests proved (a shorter poll
-    // there is not tested yet; one crash-test run with it lost records, cause not found, docs/reliability-runtime.md).
+    // Exactly-once keeps full polls, as its crash and broker-failure tests ran before; a shorter poll there is not
+    // tested. (Exactly-once crash-test runs lost records with and without it: open, docs/reliability-runtime.md.)
     if (!uncommitted || this.#eos) return pollMs
     const due = Math.max(0, this.#lastCommit + commitIntervalMs - Date.now())
     return Math.min(pollMs, due, commitIdleMs >= 0 ? commitIdleMs : pollMs)
