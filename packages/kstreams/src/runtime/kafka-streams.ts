@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { StreamsError } from '../errors.ts'
 import { settlesWithin } from '../internals/settles-within.ts'
 import type { KeyValue } from '../key-value.ts'
@@ -21,11 +19,20 @@ import type { StreamsMetadata } from './internals/instance-directory.ts'
 import { partitionForKey } from './internals/murmur2.ts'
 import { parseRuntimeConfig } from './internals/runtime-config.ts'
 import type { RuntimeConfig } from './internals/runtime-config.ts'
+import { StateDirectory } from './internals/state-directory.ts'
 import { StreamThread } from './internals/stream-thread.ts'
 import type { PartitionLag } from './internals/stream-thread.ts'
 import { planTopics } from './internals/topic-plan.ts'
 import type { TopicPlan } from './internals/topic-plan.ts'
 import type { StreamsConfig } from './streams-config.ts'
+import {
+  changelogTopic,
+  decorateTopic,
+  metadataGroupId,
+  restoreGroupId,
+  taskId,
+  transactionalId
+} from '../internals/names.ts'
 
 /** Lifecycle states, as Kafka Streams' `KafkaStreams.State`. */
 export type KafkaStreamsState =
@@ -98,18 +105,6 @@ const defaultLogger: StreamsLogger = {
   }
 }
 
-// State directories held by instances of this process; other processes are kept out by the lock file's pid.
-const lockedStateDirs = new Set<string>()
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 const TRANSITIONS: Record<KafkaStreamsState, readonly KafkaStreamsState[]> = {
   CREATED: ['REBALANCING', 'PENDING_SHUTDOWN', 'PENDING_ERROR'],
   REBALANCING: ['RUNNING', 'REBALANCING', 'PENDING_SHUTDOWN', 'PENDING_ERROR'],
@@ -132,8 +127,8 @@ export class KafkaStreams {
   readonly #config: RuntimeConfig
   readonly #provider: KafkaClientProvider
   readonly #logger: StreamsLogger
+  readonly #stateDirectory: StateDirectory
   #processId: string = randomUUID()
-  #appDir = ''
   #directory: InstanceDirectory | null = null
   #state: KafkaStreamsState = 'CREATED'
   #listener: StateListener | null = null
@@ -149,6 +144,11 @@ export class KafkaStreams {
     this.#config = parseRuntimeConfig(config)
     this.#provider = options.clientProvider ?? confluentClientProvider
     this.#logger = options.logger ?? defaultLogger
+    this.#stateDirectory = new StateDirectory(
+      this.#config.stateDir,
+      this.#config.applicationId,
+      this.#config.processingGuarantee === 'exactly_once_v2'
+    )
     topology.internalBuilder.setApplicationId(this.#config.applicationId)
   }
 
@@ -194,7 +194,7 @@ export class KafkaStreams {
     this.#setState('REBALANCING')
     const cfg = this.#config
     try {
-      this.#lockStateDir()
+      this.#processId = this.#stateDirectory.lock()
       const logger = this.#clientLogger()
       const admin = await this.#provider.createAdmin({ properties: { ...cfg.common, ...cfg.admin }, logger })
       this.#clients.push(admin)
@@ -245,7 +245,7 @@ export class KafkaStreams {
           'delivery.report.only.error': true,
           ...cfg.common,
           ...cfg.producer,
-          ...(eos ? { 'transactional.id': `${cfg.applicationId}-${this.#processId}` } : {})
+          ...(eos ? { 'transactional.id': transactionalId(cfg.applicationId, this.#processId) } : {})
         },
         logger
       }
@@ -276,7 +276,7 @@ export class KafkaStreams {
           properties: {
             ...cfg.common,
             ...cfg.consumer,
-            'group.id': `${cfg.applicationId}-metadata-${this.#processId}`,
+            'group.id': metadataGroupId(cfg.applicationId, this.#processId),
             'enable.auto.commit': false,
             'isolation.level': 'read_uncommitted'
           },
@@ -299,7 +299,7 @@ export class KafkaStreams {
         await this.#closeClients()
         return
       }
-      const thread = new StreamThread(cfg, builder, plan, consumer, producer, {
+      const thread = new StreamThread(cfg, builder, plan, consumer, producer, this.#stateDirectory, {
         onRebalanceStart: () => this.#setState('REBALANCING'),
         onRunning: () => this.#setState('RUNNING'),
         onTasksChanged: (tasks) => this.#directory?.advertise(tasks),
@@ -324,7 +324,7 @@ export class KafkaStreams {
               ...cfg.common,
               ...cfg.consumer,
               ...(eos ? { 'isolation.level': 'read_committed' } : {}),
-              'group.id': `${cfg.applicationId}-restore-${this.#processId}`,
+              'group.id': restoreGroupId(cfg.applicationId, this.#processId),
               'enable.auto.commit': false,
               'auto.offset.reset': 'earliest'
             },
@@ -369,7 +369,7 @@ export class KafkaStreams {
     // Serdes that talk to a schema registry register or fetch their schemas once, before the hot path.
     const builder = this.#topology.internalBuilder
     const jobs: Array<Promise<void>> = []
-    const decorate = (t: string): string => (builder.internalTopics.has(t) ? `${this.#config.applicationId}-${t}` : t)
+    const decorate = (t: string): string => decorateTopic(this.#config.applicationId, builder.internalTopics, t)
     for (const node of builder.nodeFactories.values()) {
       if (node.kind === 'source') {
         for (const t of node.topics) {
@@ -390,7 +390,7 @@ export class KafkaStreams {
         keySerde?: Preparable
         valueSerde?: Preparable & { inner?: Preparable }
       }
-      const topic = `${this.#config.applicationId}-${name}-changelog`
+      const topic = changelogTopic(this.#config.applicationId, name)
       if (store.keySerde?.prepare !== undefined) jobs.push(store.keySerde.prepare(topic, true, 'both'))
       const value = store.valueSerde?.inner ?? store.valueSerde
       if (value?.prepare !== undefined) jobs.push(value.prepare(topic, false, 'both'))
@@ -411,51 +411,6 @@ export class KafkaStreams {
     this.#setState('ERROR')
   }
 
-  /**
-   * Claims `state.dir/application.id` for this instance (two live instances on one directory would corrupt each
-   * other's stores) and reuses the process id kept there, so that a restarted instance has the same
-   * transactional.id and fences its crashed predecessor's open transaction at once instead of waiting for it to time out.
-   */
-  #lockStateDir(): void {
-    const dir = join(this.#config.stateDir, this.#config.applicationId)
-    mkdirSync(dir, { recursive: true })
-    const lock = join(dir, '.lock')
-    if (lockedStateDirs.has(dir)) {
-      throw new StreamsError(
-        'ILLEGAL_STATE',
-        `state directory ${dir} is used by another KafkaStreams instance in this process; give each instance its own state.dir`,
-        { setting: 'state.dir' }
-      )
-    }
-    let holder = NaN
-    try {
-      holder = Number(readFileSync(lock, 'utf8'))
-    } catch {}
-    if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
-      throw new StreamsError(
-        'ILLEGAL_STATE',
-        `state directory ${dir} is locked by process ${holder}; give each instance its own state.dir`,
-        { setting: 'state.dir' }
-      )
-    }
-    writeFileSync(lock, String(process.pid))
-    lockedStateDirs.add(dir)
-    this.#appDir = dir
-    const metaFile = join(dir, 'kafka-streams-process-metadata')
-    try {
-      const id = (JSON.parse(readFileSync(metaFile, 'utf8')) as { processId?: unknown }).processId
-      if (typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) this.#processId = id
-    } catch {}
-    writeFileSync(metaFile, JSON.stringify({ processId: this.#processId }))
-  }
-
-  #unlockStateDir(): void {
-    if (this.#appDir === '') return
-    rmSync(join(this.#appDir, '.lock'), { force: true })
-    lockedStateDirs.delete(this.#appDir)
-    this.#appDir = ''
-  }
-
   async #closeClients(): Promise<void> {
     try {
       await this.#directory?.close()
@@ -467,7 +422,7 @@ export class KafkaStreams {
         await c.close()
       } catch {}
     }
-    this.#unlockStateDir()
+    this.#stateDirectory.unlock()
   }
 
   /**
@@ -574,14 +529,14 @@ export class KafkaStreams {
     if (plan === null || sub === undefined) {
       throw new StreamsError('STORE_NOT_FOUND', `no store named ${storeName}`, { storeName })
     }
-    const topic = `${this.#config.applicationId}-${storeName}-changelog`
+    const topic = changelogTopic(this.#config.applicationId, storeName)
     const bytes = keySerializer.serialize(topic, key)
     if (bytes === null) throw new StreamsError('SERIALIZATION', 'key must not be null')
     const partition = partitionForKey(bytes, plan.tasksPerSubtopology.get(sub.id) ?? 1)
-    const taskId = `${sub.id}_${partition}`
+    const id = taskId(sub.id, partition)
     // A task still restoring is this instance's too: queries for it are answered here once the restore is done.
-    const local = this.#thread?.tasks.has(taskId) ?? false
-    const activeHost = local ? this.#config.applicationServer : this.#directory?.ownerOf(taskId)?.host
+    const local = this.#thread?.tasks.has(id) ?? false
+    const activeHost = local ? this.#config.applicationServer : this.#directory?.ownerOf(id)?.host
     return { partition, local, activeHost, standbyHosts: [] }
   }
 

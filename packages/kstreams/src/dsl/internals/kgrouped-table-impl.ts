@@ -1,3 +1,4 @@
+import { repartitionTopicName } from '../../internals/names.ts'
 import { Serdes } from '../../serdes/serdes.ts'
 import type { Serde } from '../../serdes/serde.ts'
 import type { Aggregator, Initializer, Reducer } from '../functions.ts'
@@ -46,7 +47,7 @@ export class KGroupedTableImpl<K, V> implements KGroupedTable<K, V> {
     const sinkName = b.suffixOrGenerate(named?.name, '-sink', 'KSTREAM-SINK-')
     const sourceName = b.suffixOrGenerate(named?.name, '-source', 'KSTREAM-SOURCE-')
     const funcName = b.nameOrGenerate(named?.name, prefix)
-    const topic = `${this.#repartitionName ?? mi.storeName}-repartition`
+    const topic = repartitionTopicName(this.#repartitionName ?? mi.storeName)
     if (this.#repartitionNode === null || this.#repartitionName === undefined) {
       const changeSerde = this.#valueSerde === undefined ? undefined : new ChangeSerde(this.#valueSerde)
       const keySerde = this.#keySerde

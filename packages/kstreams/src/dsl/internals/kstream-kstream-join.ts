@@ -17,6 +17,7 @@ import { readTimestamp, writeTimestamp } from '../../state/internals/wrapped-sto
 import { StoreBuilderImpl } from '../../state/internals/store-builder-impl.ts'
 import { ChangeLoggingWindowBytesStore } from '../../state/internals/window-store-layers.ts'
 import { WrappedStore } from '../../state/internals/wrapped-store.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 type TopicConfig = { readonly [setting: string]: string }
 
@@ -35,7 +36,7 @@ export class JoinWindowStore<K, V> extends WrappedStore<WindowBytesStore> {
   }
 
   override init(context: StateStoreContext, root: StateStore): void {
-    this.#topic = `${context.applicationId}-${this.name}-changelog`
+    this.#topic = changelogTopic(context.applicationId, this.name)
     const task = context as unknown as { recordDropped?: () => void }
     if (typeof task.recordDropped === 'function') this.#task = task as { recordDropped(): void }
     super.init(context, root)

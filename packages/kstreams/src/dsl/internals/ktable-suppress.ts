@@ -20,6 +20,7 @@ import { Change } from './change.ts'
 import type { KTableProcessorSupplier } from './ktable-processor-supplier.ts'
 import { valueGetterSupplierOf } from './ktable-value-getter.ts'
 import type { KTableValueGetterSupplier } from './ktable-value-getter.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 interface Buffered {
   readonly time: number
@@ -142,7 +143,7 @@ export class SuppressBuffer implements StateStore {
   }
 
   init(context: StateStoreContext, root: StateStore): void {
-    this.#topic = `${context.applicationId}-${this.name}-changelog`
+    this.#topic = changelogTopic(context.applicationId, this.name)
     if (this.#logging && isInternalContext(context)) this.#context = context
     context.register(root, (batch) => this.#restore(batch))
     this.#open = true

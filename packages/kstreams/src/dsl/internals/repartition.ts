@@ -1,4 +1,5 @@
 // Repartition topics for key-changing operations, named as Kafka Streams names them.
+import { repartitionTopicName } from '../../internals/names.ts'
 import type { Serde } from '../../serdes/serde.ts'
 import type { StreamPartitioner } from '../../processor/topology.ts'
 import { GraphNode } from './graph.ts'
@@ -37,7 +38,7 @@ export function createRepartitionedSource(
   partitioner?: StreamPartitioner<unknown, unknown>,
   partitions?: number
 ): RepartitionSource {
-  const topic = prefix.endsWith(REPARTITION_SUFFIX) ? prefix : prefix + REPARTITION_SUFFIX
+  const topic = prefix.endsWith(REPARTITION_SUFFIX) ? prefix : repartitionTopicName(prefix)
   const genSink = builder.newProcessorName('KSTREAM-SINK-')
   const genFilter = builder.newProcessorName('KSTREAM-FILTER-')
   const genSource = builder.newProcessorName('KSTREAM-SOURCE-')

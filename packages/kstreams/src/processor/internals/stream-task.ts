@@ -29,6 +29,7 @@ import type {
   TimestampExtractor
 } from './internal-topology-builder.ts'
 import type { RecordCollector } from './record-collector.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 /** A record as read from a topic, before deserialization. */
 export interface RawRecord {
@@ -241,7 +242,7 @@ export class StreamTask implements InternalStoreContext {
   }
 
   changelogFor(storeName: string): string {
-    return `${this.applicationId}-${storeName}-changelog`
+    return changelogTopic(this.applicationId, storeName)
   }
 
   logChange(storeName: string, key: Buffer, value: Buffer | null, timestamp: number, headers: Headers): void {

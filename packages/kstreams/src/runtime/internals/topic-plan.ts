@@ -4,6 +4,7 @@
 import { StreamsError } from '../../errors.ts'
 import type { InternalTopologyBuilder, SubtopologySpec } from '../../processor/internals/internal-topology-builder.ts'
 import type { NewTopic } from '../../internals/client/kafka-client.ts'
+import { changelogTopic, decorateTopic } from '../../internals/names.ts'
 
 export interface TopicPlan {
   /** Real (decorated) topic names of every source topic the instance subscribes to. */
@@ -23,7 +24,7 @@ export function planTopics(
   userTopicPartitions: ReadonlyMap<string, number | undefined>,
   replicationFactor: number
 ): TopicPlan {
-  const decorate = (t: string): string => (builder.internalTopics.has(t) ? `${applicationId}-${t}` : t)
+  const decorate = (t: string): string => decorateTopic(applicationId, builder.internalTopics, t)
   const repartitionCounts = new Map<string, number>()
   for (const [name, spec] of builder.internalTopics) {
     if (spec.partitions !== undefined) repartitionCounts.set(name, spec.partitions)
@@ -66,7 +67,7 @@ export function planTopics(
           }
         : { 'cleanup.policy': 'compact' }
       internalTopics.push({
-        topic: `${applicationId}-${store}-changelog`,
+        topic: changelogTopic(applicationId, store),
         partitions: n,
         replicationFactor,
         configs: { ...configs, ...factory.builder.logConfig }

@@ -9,6 +9,7 @@ import type { CachedStateStore } from './caching-key-value-store.ts'
 import type { RecordContext } from './internal-store-context.ts'
 import { isInternalContext } from './internal-store-context.ts'
 import { WrappedStore } from './wrapped-store.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 export type TypedFlushListener<K, V> = (key: K, newValue: V | null, oldValue: V | null, context: RecordContext) => void
 
@@ -35,7 +36,7 @@ export class MeteredKeyValueStore<K, V> extends WrappedStore<KeyValueBytesStore>
     // Serdes see the changelog topic, as in Kafka Streams (it decides the schema-registry subject).
     this.#topic = isInternalContext(context)
       ? context.changelogFor(this.name)
-      : `${context.applicationId}-${this.name}-changelog`
+      : changelogTopic(context.applicationId, this.name)
     super.init(context, root)
   }
 

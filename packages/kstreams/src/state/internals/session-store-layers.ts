@@ -11,6 +11,7 @@ import type { InternalStoreContext } from './internal-store-context.ts'
 import { isInternalContext } from './internal-store-context.ts'
 import { encodeSessionStoreKey } from './window-key-schema.ts'
 import { WrappedStore } from './wrapped-store.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 export class ChangeLoggingSessionBytesStore extends WrappedStore<SessionBytesStore> implements SessionBytesStore {
   #context: InternalStoreContext | null = null
@@ -100,7 +101,7 @@ export class MeteredSessionStore<K, V> extends WrappedStore<SessionBytesStore> i
   }
 
   override init(context: StateStoreContext, root: StateStore): void {
-    this.#topic = `${context.applicationId}-${this.name}-changelog`
+    this.#topic = changelogTopic(context.applicationId, this.name)
     super.init(context, root)
   }
 

@@ -12,6 +12,7 @@ import { isInternalContext } from './internal-store-context.ts'
 import { timestampedRestoreContext } from './restore-conversion.ts'
 import { encodeWindowStoreKey } from './window-key-schema.ts'
 import { WrappedStore, rawValue, timestampOf } from './wrapped-store.ts'
+import { changelogTopic } from '../../internals/names.ts'
 
 export class ChangeLoggingWindowBytesStore extends WrappedStore<WindowBytesStore> implements WindowBytesStore {
   readonly #timestamped: boolean
@@ -110,7 +111,7 @@ export class MeteredWindowStore<K, V> extends WrappedStore<WindowBytesStore> imp
   }
 
   override init(context: StateStoreContext, root: StateStore): void {
-    this.#topic = `${context.applicationId}-${this.name}-changelog`
+    this.#topic = changelogTopic(context.applicationId, this.name)
     super.init(context, root)
   }
 
