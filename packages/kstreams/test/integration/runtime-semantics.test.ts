@@ -286,7 +286,10 @@ test(
   FAULT_TEST,
   async (t) => {
     const { streams } = await exactDespiteFaults(t, { failSends: [500] })
-    assert.equal(streams.metrics().abortedTransactionsTotal, 1)
+    // At least one: librdkafka may find a sequence gap after an abort that purged queued records ("requires epoch
+    // bump") and fail the next transaction too, which is aborted and recovered from the same way.
+    const aborted = streams.metrics().abortedTransactionsTotal
+    assert.ok(aborted >= 1, `aborted ${aborted}`)
     assert.equal(await streams.close(), true)
   }
 )

@@ -135,7 +135,6 @@ export class StreamsProducer {
     this.#txn = 'none'
     this.#metrics.abortedTransactions++
     await this.#retrying('aborting the transaction', () => this.#producer.abortTransaction(TXN_CALL_TIMEOUT_MS))
-    this.#commitUncertain = false
   }
 
   /**
@@ -144,9 +143,13 @@ export class StreamsProducer {
    * has the broker abort its open transaction. Throws a StreamsError when no new producer can be set up.
    */
   async abortOrReplace(cause: unknown): Promise<AbortOutcome> {
+    // A commit call that failed for another reason than an abortable error may have reached the broker, which then
+    // refuses the abort or, in a race, has committed before it; either way the caller asks the broker for the offsets.
+    const uncertain = this.#commitUncertain
+    this.#commitUncertain = false
     try {
       await this.abortTransaction()
-      return { uncertain: false }
+      return { uncertain }
     } catch (abortError) {
       this.#hooks.log('warn', `the transaction could not be aborted (${message(abortError)}); replacing the producer`)
     }
@@ -163,9 +166,7 @@ export class StreamsProducer {
         { cause: replaceError }
       )
     }
-    // The old transaction is resolved now (committed before the fence, or aborted by it), but which one is not known.
-    const uncertain = this.#commitUncertain
-    this.#commitUncertain = false
+    // The old transaction is resolved now: committed before the fence, or aborted by it.
     return { uncertain }
   }
 
