@@ -1,10 +1,15 @@
 // Crash test: the running average runs in a child process that is killed with SIGKILL again and again (in the
 // middle of processing, right after start-up while it joins and restores, and after it reports RUNNING) while a fixed
 // set of ratings is produced, and restarted on the same state directory each time. Exactly-once: the final count
-// and sum per movie (output topic and changelog read with read_committed, and the store of a restarted instance) are
+// and sum per movie (changelog and output topic read with read_committed, and the stores of a restarted instance) are
 // exact. At-least-once: nothing is lost; the duplicates are counted and reported.
 //
-// CRASH_KILLS (default 10) and CRASH_RATINGS (default 6000) make the longer benchmark variant.
+// The end condition is the broker's word, as in Kafka's EosTestDriver: the group's committed offsets are at the
+// read_committed end (last stable offset) of every source partition of every sub-topology, the ratings topic and the
+// repartition topic alike. Only then are the results read, each topic up to its read_committed end offsets.
+//
+// CRASH_KILLS (default 10) and CRASH_RATINGS (default 6000) make the longer benchmark variant. Each figure line is
+// printed as `[crash-test] {json}` (scripts/crash-loop.sh reads it).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -12,12 +17,25 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { KafkaStreams, Serdes } from '../../src/index.ts'
-import type { ProducerClient } from '../../src/internals/client/kafka-client.ts'
+import type { AdminClient, ProducerClient } from '../../src/internals/client/kafka-client.ts'
 import { AppProcess } from './fixtures/app-process.ts'
 import type { AppArgs } from './fixtures/app-process.ts'
 import { AVERAGE_STORE, COUNT_SUM_STORE, expectedTotals, runningAverageTopology } from './fixtures/running-average.ts'
 import type { CountAndSum, Rating } from './fixtures/running-average.ts'
-import { admin, bootstrap, consumer, defer, memoryLogger, producer, uniqueName, waitFor } from './helpers.ts'
+import {
+  admin,
+  bootstrap,
+  consumer,
+  defer,
+  memoryLogger,
+  producer,
+  readCommitted,
+  sourceTopics,
+  uniqueName,
+  waitFor,
+  waitForGroupAtEnd
+} from './helpers.ts'
+import type { CommittedContents } from './helpers.ts'
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 10)
 const RATINGS = Number(process.env.CRASH_RATINGS ?? 6000)
@@ -33,42 +51,48 @@ async function produceAll(p: ProducerClient, topic: string, ratings: readonly Ra
   await p.flush()
 }
 
-/** Latest value per key of a topic, read from the start with read_committed until `done` holds. */
-async function readLatest<V>(
-  t: TestContext,
+/** Latest value per movie of a topic's read_committed contents. */
+function latestPerMovie<V>(
   topic: string,
-  decode: (b: Buffer | null) => V,
-  done: (latest: Map<number, V>) => boolean,
-  timeoutMs = 90_000
-): Promise<Map<number, V>> {
-  const c = await consumer(t, { 'auto.offset.reset': 'earliest', 'isolation.level': 'read_committed' })
-  c.subscribe([topic])
+  contents: CommittedContents,
+  decode: (b: Buffer | null) => V
+): Map<number, V> {
   const latest = new Map<number, V>()
-  await waitFor(
-    `final values in ${topic}`,
-    async () => {
-      for (const r of await c.consume(5000, 200)) {
-        latest.set(Number(Serdes.Long().deserialize(topic, r.key)), decode(r.value))
-      }
-      return done(latest)
-    },
-    timeoutMs
-  )
+  for (const r of contents.records) latest.set(Number(Serdes.Long().deserialize(topic, r.key)), decode(r.value))
   return latest
+}
+
+/** The count-and-sum changelog's committed contents, folded to the latest totals per movie. */
+async function changelogTotals(
+  t: TestContext,
+  a: AdminClient,
+  appId: string
+): Promise<{ totals: Map<number, CountAndSum>; ends: Map<number, number> }> {
+  const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
+  const json = Serdes.Json<CountAndSum>()
+  const contents = await readCommitted(t, a, changelog)
+  return { totals: latestPerMovie(changelog, contents, (b) => json.deserialize(changelog, b)!), ends: contents.ends }
+}
+
+/** Ratings missing from, and counted twice in, `got` (per movie, so a loss and a duplicate of one movie cancel out). */
+function compare(
+  expected: Map<number, CountAndSum>,
+  got: Map<number, CountAndSum>
+): { lost: number; duplicates: number } {
+  let lost = 0
+  let duplicates = 0
+  for (const [movie, want] of expected) {
+    const count = got.get(movie)?.count ?? 0
+    if (count < want.count) lost += want.count - count
+    else duplicates += count - want.count
+  }
+  return { lost, duplicates }
 }
 
 for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
   test(
     `crash test: ${KILLS} SIGKILLs while ${RATINGS} ratings are produced (${guarantee})`,
-    {
-      // Session 1 saw one run report 1560 of 6000 ratings missing: the last child had been closed right after
-      // reporting lag 0, with one input partition never committed. The test now waits until the group's committed
-      // offsets reach the end of the ratings topic (read from the broker) before it closes the last child.
-      // A fresh-clone CI run (session 2, 22:08) had a child fail with "seeking …: Local: Erroneous state" while
-      // adopting a partition that a new rebalance had just taken away; the runtime now leaves such a partition to the
-      // next assignment (the test was a TODO until seven runs in a row passed, session 3).
-      timeout: 600_000
-    },
+    { timeout: 600_000 },
     async (t) => {
       const started = Date.now()
       const ratingsTopic = uniqueName('crash-ratings')
@@ -133,46 +157,18 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
 
       const last = new AppProcess(args)
       children.push(last)
-      // Caught up: all three source and three repartition partitions assigned and read to their ends, and the
-      // group's committed input offsets at the end of the (non-transactional) ratings topic, read from the broker
-      // rather than from the child's lag metric.
-      const offsets = await consumer(t, { 'group.id': appId })
-      const inputCommitted = async (): Promise<boolean> => {
-        const partitions = [0, 1, 2].map((partition) => ({ topic: ratingsTopic, partition }))
-        const committed = await offsets.committed(partitions)
-        for (const c of committed) {
-          const { high } = await offsets.watermarks({ topic: c.topic, partition: c.partition })
-          if (high > 0 && c.offset < high) return false
-        }
-        return true
-      }
-      await waitFor(
-        'the last instance to catch up',
-        async () =>
-          !last.running ||
-          (last.lagPartitions === 6 && last.lag === 0 && last.states.at(-1) === 'RUNNING' && (await inputCommitted())),
-        180_000
+      const topology = runningAverageTopology(ratingsTopic, averagesTopic)
+      const sources = await sourceTopics(a, topology, appId)
+      assert.equal(sources.length, 2, `the ratings and one repartition topic: ${sources.join(', ')}`)
+      const atEnd = await waitForGroupAtEnd(t, a, appId, sources, 180_000, () =>
+        last.running ? undefined : `last child exited (code ${last.exitCode}): ${last.logs.slice(-5).join(' | ')}`
       )
-      assert.ok(last.running, `last child exited: ${last.logs.slice(-5).join(' | ')}`)
       await last.stop()
       assert.equal(last.exitCode, 0, `clean close of the last child: ${last.logs.slice(-5).join(' | ')}`)
 
-      // A restarted instance restores the totals into its store; they are the figures of the test.
-      const again = new KafkaStreams(runningAverageTopology(ratingsTopic, averagesTopic), config, {
-        logger: memoryLogger()
-      })
-      defer(t, () => again.close())
-      await again.start()
-      await waitFor('RUNNING after the restart', () => again.state === 'RUNNING', 90_000)
-      const sums = again.store<bigint, CountAndSum>(COUNT_SUM_STORE)
-      const averages = again.store<bigint, number>(AVERAGE_STORE)
-      let lost = 0
-      let duplicates = 0
-      for (const [movie, want] of expected) {
-        const got = sums.get(BigInt(movie)) ?? { count: 0, sum: 0 }
-        if (got.count < want.count) lost += want.count - got.count
-        else duplicates += got.count - want.count
-      }
+      // The figures: the changelog as the broker holds it, up to its read_committed end.
+      const changelog = await changelogTotals(t, a, appId)
+      const { lost, duplicates } = compare(expected, changelog.totals)
       const figures = {
         guarantee,
         kills: kills.length,
@@ -180,48 +176,79 @@ for (const guarantee of ['exactly_once_v2', 'at_least_once'] as const) {
         lost,
         duplicates,
         seconds: Math.round((Date.now() - started) / 100) / 10,
+        // Source partitions whose committed offset stops one short of the end: only a transaction marker is left.
+        markerGaps: atEnd.filter((x) => x.committed !== x.end).length,
         killedAt: kills.join(' ')
       }
       t.diagnostic(JSON.stringify(figures))
       console.log(`[crash-test] ${JSON.stringify(figures)}`)
       if (lost > 0 || (guarantee === 'exactly_once_v2' && duplicates > 0)) {
         for (const [movie, want] of expected) {
-          const got = sums.get(BigInt(movie))
+          const got = changelog.totals.get(movie)
           if (got?.count !== want.count) {
             console.log(`[crash-test] movie ${movie}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`)
           }
         }
         for (const [i, c] of children.entries()) console.log(`[crash-test] child ${i}:\n  ${c.logs.join('\n  ')}`)
       }
+
+      // A restarted instance restores the totals into its stores. RUNNING alone does not say that they are restored
+      // to the changelog's end: the wait is for all six tasks, no store restoring, and every movie's count and sum
+      // equal to the changelog's.
+      const again = new KafkaStreams(topology, config, { logger: memoryLogger() })
+      defer(t, () => again.close())
+      await again.start()
+      const sums = (): Map<number, CountAndSum | null> => {
+        const store = again.store<bigint, CountAndSum>(COUNT_SUM_STORE)
+        return new Map([...expected.keys()].map((movie) => [movie, store.get(BigInt(movie))]))
+      }
+      const storeDiff = (): string[] => {
+        const got = sums()
+        return [...expected.keys()]
+          .filter((movie) => JSON.stringify(got.get(movie)) !== JSON.stringify(changelog.totals.get(movie) ?? null))
+          .map(
+            (m) =>
+              `movie ${m}: store ${JSON.stringify(got.get(m))} changelog ${JSON.stringify(changelog.totals.get(m))}`
+          )
+      }
+      let diff: string[] = ['not RUNNING yet']
+      await waitFor(
+        'the restarted instance restored to the changelog end',
+        () => {
+          const m = again.metrics()
+          if (m.state !== 'RUNNING' || m.tasks.length !== 6 || m.restoringStores !== 0) return false
+          try {
+            diff = storeDiff()
+          } catch (error) {
+            // ILLEGAL_STATE: a task's stores are still hidden by a restore.
+            diff = [(error as Error).message]
+          }
+          return diff.length === 0
+        },
+        90_000
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}: ${diff.slice(0, 5).join('; ')}`)
+      })
+      // It restored and processed nothing new: the changelog still ends where it was read.
+      const after = await readCommitted(t, a, `${appId}-${COUNT_SUM_STORE}-changelog`)
+      assert.deepEqual(after.ends, changelog.ends, 'the changelog did not move while the restarted instance started')
+
       assert.equal(lost, 0, 'no rating is lost')
+      const averages = again.store<bigint, number>(AVERAGE_STORE)
       if (guarantee === 'exactly_once_v2') {
         assert.equal(duplicates, 0, 'no rating is counted twice')
-        const json = Serdes.Json<CountAndSum>()
-        const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
-        const totals = await readLatest(
-          t,
-          changelog,
-          (b) => json.deserialize(changelog, b) as CountAndSum,
-          (m) => [...expected].every(([k, v]) => m.get(k)?.count === v.count)
+        const out = latestPerMovie(averagesTopic, await readCommitted(t, a, averagesTopic), (b) =>
+          Serdes.Double().deserialize(averagesTopic, b)
         )
         for (const [movie, want] of expected) {
-          assert.deepEqual(totals.get(movie), want, `changelog count and sum of movie ${movie}`)
-          assert.deepEqual(sums.get(BigInt(movie)), want, `store count and sum of movie ${movie}`)
+          assert.deepEqual(changelog.totals.get(movie), want, `changelog count and sum of movie ${movie}`)
           assert.equal(averages.get(BigInt(movie)), want.sum / want.count, `store average of movie ${movie}`)
-        }
-        const out = await readLatest(
-          t,
-          averagesTopic,
-          (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
-          (m) => [...expected].every(([k, v]) => m.get(k) === v.sum / v.count)
-        )
-        for (const [movie, want] of expected) {
           assert.equal(out.get(movie), want.sum / want.count, `output average of movie ${movie}`)
         }
       } else {
         for (const [movie, want] of expected) {
-          const got = sums.get(BigInt(movie))
-          assert.ok(got !== null && got.count >= want.count, `store count of movie ${movie} is at least ${want.count}`)
+          const got = changelog.totals.get(movie)
+          assert.ok(got !== undefined && got.count >= want.count, `count of movie ${movie} is at least ${want.count}`)
         }
       }
       assert.equal(await again.close(), true)
@@ -298,31 +325,16 @@ test(
       all.push(apps[victim])
     }
     while (next * chunk < ratings.length) await produceChunk()
-    await waitFor(
-      'three instances caught up',
-      () => tasksOf(apps) === 6 && apps.every((c) => c.lag === 0 && c.lagPartitions === c.tasks.length),
-      180_000
-    )
-    const json = Serdes.Json<CountAndSum>()
-    const changelog = `${appId}-${COUNT_SUM_STORE}-changelog`
-    const totals = await readLatest(
-      t,
-      changelog,
-      (b) => json.deserialize(changelog, b) as CountAndSum,
-      (m) => [...expected].every(([k, v]) => (m.get(k)?.count ?? 0) >= v.count)
-    )
-    let lost = 0
-    let duplicates = 0
-    for (const [movie, want] of expected) {
-      const got = totals.get(movie) ?? { count: 0, sum: 0 }
-      if (got.count < want.count) lost += want.count - got.count
-      else duplicates += got.count - want.count
-    }
-    const out = await readLatest(
-      t,
-      averagesTopic,
-      (b) => Serdes.Double().deserialize(averagesTopic, b) as number,
-      (m) => [...expected].every(([k]) => m.has(k))
+    const sources = await sourceTopics(a, runningAverageTopology(ratingsTopic, averagesTopic), appId)
+    assert.equal(sources.length, 2, `the ratings and one repartition topic: ${sources.join(', ')}`)
+    await waitForGroupAtEnd(t, a, appId, sources, 180_000, () => {
+      const gone = apps.findIndex((c) => !c.running)
+      return gone < 0 ? undefined : `instance ${gone} exited: ${apps[gone]!.logs.slice(-5).join(' | ')}`
+    })
+    const { totals } = await changelogTotals(t, a, appId)
+    const { lost, duplicates } = compare(expected, totals)
+    const out = latestPerMovie(averagesTopic, await readCommitted(t, a, averagesTopic), (b) =>
+      Serdes.Double().deserialize(averagesTopic, b)
     )
     const figures = {
       guarantee: 'exactly_once_v2',
@@ -348,3 +360,43 @@ test(
     )
   }
 )
+
+test("the crash test's end condition holds only when the group's committed offsets reach the stable end", async (t) => {
+  const a = await admin(t)
+  const topic = uniqueName('crash-end')
+  await a.createTopics([{ topic, partitions: 1, replicationFactor: 1 }])
+  defer(t, () => a.deleteTopics([topic]))
+  // Records 0-4 in one committed transaction; its commit marker is offset 5, so the last stable offset is 6.
+  const p = await producer(t, { 'transactional.id': uniqueName('crash-end-tx') })
+  await p.initTransactions()
+  await p.beginTransaction()
+  for (let i = 0; i < 5; i++) p.produce({ topic, partition: 0, key: null, value: Buffer.from(String(i)) })
+  await p.flush()
+  await p.commitTransaction()
+  const group = uniqueName('crash-end-group')
+  const committer = await consumer(t, { 'group.id': group })
+
+  await committer.commit([{ topic, partition: 0, offset: 3 }])
+  await assert.rejects(waitForGroupAtEnd(t, a, group, [topic], 1000), /committed 3 end 6 \(behind\)/)
+
+  // An open transaction's records are not part of the stable end.
+  await p.beginTransaction()
+  p.produce({ topic, partition: 0, key: null, value: Buffer.from('open') })
+  await p.flush()
+  // "Last record + 1": only the commit marker lies between the committed offset and the end.
+  await committer.commit([{ topic, partition: 0, offset: 5 }])
+  const atMarker = await waitForGroupAtEnd(t, a, group, [topic], 10_000)
+  assert.deepEqual(
+    atMarker.map((x) => [x.committed, x.end]),
+    [[5, 6]]
+  )
+
+  await p.commitTransaction()
+  await assert.rejects(waitForGroupAtEnd(t, a, group, [topic], 1000), /committed 5 end 8 \(behind\)/)
+  await committer.commit([{ topic, partition: 0, offset: 8 }])
+  const atEnd = await waitForGroupAtEnd(t, a, group, [topic], 10_000)
+  assert.deepEqual(
+    atEnd.map((x) => [x.committed, x.end]),
+    [[8, 8]]
+  )
+})
