@@ -49,7 +49,10 @@ export interface ServiceConfig {
   /** librdkafka properties shared by the producer, the feed consumer, the admin client and the engine. */
   readonly kafka: Readonly<Record<string, string | number | boolean>>
   readonly registry: { readonly url: string; readonly basicAuth: string | undefined }
-  /** Delivery timeout of a rating: past it POST /rating answers 503. */
+  /**
+   * How long POST /rating waits for the broker's acknowledgement (PRODUCE_TIMEOUT_MS): past it the route answers 503.
+   * The producer itself keeps trying longer (RATING_DELIVERY_TIMEOUT_MS in kafka.ts), so the rating may still land.
+   */
   readonly produceTimeoutMs: number
   readonly bodyLimit: number
   /** A WebSocket whose unsent bytes exceed this is closed (1013); it reconnects and gets a fresh snapshot. */

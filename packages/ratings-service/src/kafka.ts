@@ -131,8 +131,15 @@ export interface RatingSink {
 }
 
 /**
+ * How long librdkafka keeps trying to deliver a rating (`message.timeout.ms`): Kafka's default `delivery.timeout.ms`,
+ * far above a broker failover. An idempotent producer whose messages time out must bump its epoch, and a batch still
+ * in flight then can be written twice (librdkafka issue 4953); POST /rating's own timer answers 503 long before this.
+ */
+export const RATING_DELIVERY_TIMEOUT_MS = 120_000
+
+/**
  * The idempotent producer (acks=all) for ratings, keyed by movie id as Java Longs, values in the Confluent JSON
- * Schema wire format. Each `send` settles on its own delivery report.
+ * Schema wire format. Each `send` settles on its own delivery report, within RATING_DELIVERY_TIMEOUT_MS.
  */
 export class RatingProducer implements RatingSink {
   readonly #producer: Rdkafka.Producer
@@ -168,7 +175,7 @@ export class RatingProducer implements RatingSink {
     props: Props,
     topic: string,
     valueSerde: Serde<Rating>,
-    deliveryTimeoutMs: number,
+    connectTimeoutMs: number,
     log: Log
   ): Promise<RatingProducer> {
     const raw = new native.Producer({
@@ -182,11 +189,11 @@ export class RatingProducer implements RatingSink {
       // A POST waits for its batch: 0.5 ms lets the requests of that half millisecond share one produce request (far
       // less CPU per rating than 0) without the 1 ms+ wait that made the route latency-bound at 50 connections.
       'linger.ms': props['linger.ms'] ?? 0.5,
-      'message.timeout.ms': deliveryTimeoutMs
+      'message.timeout.ms': RATING_DELIVERY_TIMEOUT_MS
     } as Rdkafka.ProducerGlobalConfig)
     clientLogs(raw, log, 'producer')
     const producer = new RatingProducer(raw, topic, valueSerde)
-    await connect(raw, Math.min(deliveryTimeoutMs, 30_000), 'rating producer')
+    await connect(raw, Math.min(connectTimeoutMs, 30_000), 'rating producer')
     producer.#connected = true
     raw.setPollInBackground(true)
     // Registers the value schema before the first request rather than on it.

@@ -142,6 +142,25 @@ test('POST /rating: 503 with Retry-After when Kafka cannot take the write', asyn
   assert.doesNotMatch(res.body, /broker down/, 'internal detail is logged, not returned')
 })
 
+test(
+  'POST /rating: 503 from its own timer when the broker does not acknowledge within PRODUCE_TIMEOUT_MS',
+  { timeout: 5000 },
+  async (t) => {
+    const { app: a, sink } = await app(t, { PRODUCE_TIMEOUT_MS: '200' })
+    sink.hang = true
+    const started = Date.now()
+    const res = await post(a, { movieId: 362, rating: 8 })
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.headers['retry-after'], '5')
+    assert.equal(res.json().code, 'KAFKA_UNAVAILABLE')
+    assert.ok(Date.now() - started >= 200, 'answered after the timeout, not before')
+    // The late acknowledgement of that write changes nothing; the next write is answered 202 as usual.
+    sink.hang = false
+    sink.release()
+    assert.equal((await post(a, { movieId: 362, rating: 7 })).statusCode, 202)
+  }
+)
+
 test('GET /averages and /averages/:movieId answer from the local store, the owner or the feed', async (t) => {
   const { app: a, engine, feed } = await app(t)
   engine.local.set(362, { movieId: 362, rating: 9, count: 2 })

@@ -50,10 +50,19 @@ export function brokerEnv(): Record<string, string> {
 export class FakeSink implements RatingSink {
   readonly sent: Rating[] = []
   fail = false
+  /** Writes wait for release() instead of being acknowledged at once (a broker that does not answer). */
+  hang = false
   connected = true
+  readonly #held: Array<() => void> = []
   async send(rating: Rating): Promise<void> {
     if (this.fail) throw new KafkaUnavailableError('broker down (test)')
+    if (this.hang) await new Promise<void>((resolve) => this.#held.push(resolve))
     this.sent.push(rating)
+  }
+
+  /** Acknowledges the writes held while `hang` was set. */
+  release(): void {
+    for (const resolve of this.#held.splice(0)) resolve()
   }
 
   async close(): Promise<void> {

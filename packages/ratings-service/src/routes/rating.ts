@@ -1,6 +1,8 @@
 // POST /rating: validates the body, writes it to the ratings topic and answers 202 only once the broker acknowledged
-// it (acks=all, idempotent producer). Ratings are whole numbers from 1 to 10, as the page offers (8.0 in JSON is 8).
+// it (acks=all, idempotent producer), or 503 when that takes longer than PRODUCE_TIMEOUT_MS. Ratings are whole numbers
+// from 1 to 10, as the page offers (8.0 in JSON is 8).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { KafkaUnavailableError } from '../kafka.ts'
 import type { Rating } from '../topology.ts'
 
 const body = {
@@ -35,6 +37,16 @@ function onlyUtf8Identity(request: FastifyRequest, reply: FastifyReply, done: ()
   done()
 }
 
+// The client gets its answer after `ms` while the producer keeps trying far longer (RATING_DELIVERY_TIMEOUT_MS): a
+// producer that gives up on a message has to bump its idempotent epoch, which can write a batch twice. So a 503 means
+// "not confirmed": the rating may still be written.
+function acknowledgedWithin(write: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new KafkaUnavailableError(`rating not acknowledged within ${ms} ms`)), ms)
+    write.finally(() => clearTimeout(timer)).then(resolve, reject)
+  })
+}
+
 function unsupported(reply: FastifyReply, code: string, message: string): void {
   reply.code(415).send({ statusCode: 415, error: 'Unsupported Media Type', code, message })
 }
@@ -44,6 +56,7 @@ export async function ratingRoutes(app: FastifyInstance): Promise<void> {
   const accepted = app.metrics.ratings.labels({ result: 'accepted' })
   const rejected = app.metrics.ratings.labels({ result: 'rejected' })
   const unavailable = app.metrics.ratings.labels({ result: 'unavailable' })
+  const timeoutMs = app.config.produceTimeoutMs
   app.post<{ Body: Rating }>('/rating', { schema: { body }, onRequest: onlyUtf8Identity }, async (request, reply) => {
     const { movieId, rating } = request.body
     if (!app.config.movies.has(movieId)) {
@@ -56,7 +69,7 @@ export async function ratingRoutes(app: FastifyInstance): Promise<void> {
       })
     }
     try {
-      await app.services.sink.send({ movieId, rating })
+      await acknowledgedWithin(app.services.sink.send({ movieId, rating }), timeoutMs)
     } catch (err) {
       unavailable.inc()
       throw err
