@@ -22,7 +22,7 @@ import type { RuntimeConfig } from './internals/runtime-config.ts'
 import { StateDirectory } from './internals/state-directory.ts'
 import { StreamThread } from './internals/stream-thread.ts'
 import type { PartitionLag } from './internals/stream-thread.ts'
-import { planTopics } from './internals/topic-plan.ts'
+import { checkAssignmentStrategy, planTopics } from './internals/topic-plan.ts'
 import type { TopicPlan } from './internals/topic-plan.ts'
 import type { StreamsConfig } from './streams-config.ts'
 import {
@@ -205,6 +205,10 @@ export class KafkaStreams {
       }
       const counts = await admin.describePartitionCounts([...userTopics])
       const plan = planTopics(builder, cfg.applicationId, counts, cfg.replicationFactor)
+      checkAssignmentStrategy(
+        String(cfg.consumer['partition.assignment.strategy'] ?? cfg.common['partition.assignment.strategy'] ?? 'range'),
+        plan
+      )
       const dlq = cfg.deadLetterQueueTopic
       if (dlq !== undefined && (await admin.describePartitionCounts([dlq])).get(dlq) === undefined) {
         // Checked up front: otherwise the first poison record would fail the instance after it was already skipped.

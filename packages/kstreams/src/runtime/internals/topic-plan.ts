@@ -92,3 +92,34 @@ export function planTopics(
   const subscription = [...subtopologyOfTopic.keys()]
   return { subscription, subtopologyOfTopic, tasksPerSubtopology, internalTopics, subtopologies }
 }
+
+/**
+ * Checks that the consumer's `partition.assignment.strategy` keeps each task's partitions together. Kafka Streams
+ * assigns whole tasks with its own assignor; librdkafka's built-in assignors assign partitions, and only `range`
+ * gives partition p of every subscribed topic to the same member (for equal partition counts). `cooperative-sticky`
+ * (and `roundrobin`) may split a task that reads several topics — a join's two sides — between two instances, so
+ * they are accepted only when every sub-topology reads a single topic.
+ */
+export function checkAssignmentStrategy(strategy: string, plan: TopicPlan): void {
+  const names = strategy.split(',').map((s) => s.trim())
+  if (names.every((s) => s === 'range')) return
+  const known = new Set(['range', 'roundrobin', 'cooperative-sticky'])
+  const unknown = names.find((s) => !known.has(s))
+  if (unknown !== undefined) {
+    throw new StreamsError(
+      'CONFIG_INVALID',
+      `partition.assignment.strategy: unknown assignor "${unknown}" (one of range, roundrobin, cooperative-sticky)`,
+      { setting: 'partition.assignment.strategy' }
+    )
+  }
+  const topicsPerSub = new Map<number, number>()
+  for (const sub of plan.subtopologyOfTopic.values()) topicsPerSub.set(sub, (topicsPerSub.get(sub) ?? 0) + 1)
+  const split = [...topicsPerSub].find(([, n]) => n > 1)
+  if (split !== undefined) {
+    throw new StreamsError(
+      'CONFIG_INVALID',
+      `partition.assignment.strategy "${strategy}" can assign the ${split[1]} source topics of sub-topology ${split[0]} to different instances; use "range" for topologies whose sub-topologies read several topics (joins, merges)`,
+      { setting: 'partition.assignment.strategy' }
+    )
+  }
+}
