@@ -132,6 +132,8 @@ function faultyProvider(faults: {
   failBegins?: number[]
   /** After each abort, refuse the next committed() of the main consumer (a coordinator that is rebalancing). */
   failCommittedAfterAbort?: boolean
+  /** After the first abort, refuse every committed() of the main consumer (a coordinator that never answers it). */
+  failAllCommittedAfterAbort?: boolean
   /** sendOffsetsToTransaction calls to fail as librdkafka's retriable errors do (coordinator not available). */
   retriableOffsets?: number[]
   /** commitTransaction calls to fail as a retriable timeout (the transaction stays open, the call may be resumed). */
@@ -151,14 +153,15 @@ function faultyProvider(faults: {
     createAdmin: (o) => confluentClientProvider.createAdmin(o),
     async createConsumer(o) {
       const real = await confluentClientProvider.createConsumer(o)
-      if (faults.failCommittedAfterAbort !== true || String(o.properties?.['group.id']).includes('-restore-')) {
+      const failing = faults.failCommittedAfterAbort === true || faults.failAllCommittedAfterAbort === true
+      if (!failing || String(o.properties?.['group.id']).includes('-restore-')) {
         return real
       }
       return new Proxy(real, {
         get(target, prop) {
           if (prop === 'committed' && committedArmed) {
             return async () => {
-              committedArmed = false
+              committedArmed = faults.failAllCommittedAfterAbort === true
               throw new KafkaClientError('injected: fetching committed offsets: Local: Timed out', {
                 code: -185,
                 message: 'Local: Timed out'
@@ -229,7 +232,7 @@ function faultyProvider(faults: {
           await real.commitTransaction(ms)
         },
         abortTransaction: async (ms) => {
-          committedArmed = faults.failCommittedAfterAbort === true
+          committedArmed ||= faults.failCommittedAfterAbort === true || faults.failAllCommittedAfterAbort === true
           if (faults.failAborts?.includes(++aborts)) {
             throw new StreamsError(
               'KAFKA_CLIENT',
@@ -347,6 +350,24 @@ test(
       lines.some((l) => l.includes('committed offsets not available yet, will retry after the next poll')),
       'the recovery gave way instead of retrying inside the batch'
     )
+    assert.equal(await streams.close(), true)
+  }
+)
+
+test(
+  'exactly-once: a recovery does not need the broker for committed offsets it made itself (producer replaced, offsets never readable)',
+  FAULT_TEST,
+  async (t) => {
+    // The sequence of a single-broker restart: a record times out, the abort is refused, the producer is replaced,
+    // and the group coordinator does not answer offset fetches. The instance rewinds to the offsets of its own last
+    // commit; waiting for the broker to state them instead stalled it for minutes.
+    const { streams, lines } = await exactDespiteFaults(t, {
+      failSends: [500],
+      failAborts: [1],
+      failAllCommittedAfterAbort: true
+    })
+    assert.equal(streams.metrics().producerReplacementsTotal, 1)
+    assert.ok(!lines.some((l) => l.includes('committed offsets not available')), 'no wait for the broker')
     assert.equal(await streams.close(), true)
   }
 )

@@ -165,8 +165,9 @@ export class TaskManager {
   /**
    * Revocation (or loss) of `partitions`. A clean revocation commits every task first (Kafka Streams commits all
    * tasks that need it, as one transaction). When that is not possible — the commit failed, the membership was lost,
-   * the instance failed — the transaction is aborted: the revoked tasks are closed without checkpoint, and the tasks
-   * that stay are rebuilt from their changelogs and rewound, since their output since the last commit is gone too.
+   * the instance failed — the transaction is aborted: the revoked tasks are closed without checkpoint, and under
+   * exactly-once the tasks that stay (cooperative rebalancing) are rebuilt from their changelogs and rewound, since
+   * their output since the last commit went with the transaction.
    */
   async handleRevocation(partitions: readonly TopicPartition[], lost: boolean, failed: boolean): Promise<void> {
     const revoked = new Set(partitions.map(key))
@@ -195,7 +196,8 @@ export class TaskManager {
       const outcome = await this.#abort(new Error(lost ? 'partitions lost' : 'commit on revocation failed'))
       await this.#closeTasks(affected, false)
       for (const p of partitions) this.#owned.delete(key(p))
-      if (!failed && this.tasks.size > 0) await this.#revive(outcome.uncertain)
+      // At-least-once output is not taken back: the tasks that stay keep their uncommitted offsets for the next commit.
+      if (!failed && this.tasks.size > 0 && this.#d.producer.eosEnabled) await this.#revive(outcome.uncertain)
     }
     for (const p of partitions) this.#owned.delete(key(p))
     this.#d.hooks.onTasksChanged([...this.tasks.keys()])
