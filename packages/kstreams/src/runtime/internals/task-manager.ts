@@ -18,14 +18,14 @@ import type {
 } from '../../internals/client/kafka-client.ts'
 import { decorateTopic, taskId } from '../../internals/names.ts'
 import type { InternalTopologyBuilder } from '../../processor/internals/internal-topology-builder.ts'
-import { StreamTask, isSchemaFetch } from '../../processor/internals/stream-task.ts'
-import { SchemaRegistryError } from '../../serdes/schema-errors.ts'
+import { StreamTask } from '../../processor/internals/stream-task.ts'
 import type { RecordCollectorImpl } from './record-collector-impl.ts'
 import type { RuntimeConfig } from './runtime-config.ts'
 import type { StateDirectory } from './state-directory.ts'
 import { loggedStores } from './store-changelog-reader.ts'
 import type { StoreChangelogReader } from './store-changelog-reader.ts'
 import { ERR_STATE, producerStateError } from './streams-producer.ts'
+import { TaskExecutor } from './task-executor.ts'
 import type { StreamsProducer } from './streams-producer.ts'
 import type { TopicPlan } from './topic-plan.ts'
 
@@ -91,7 +91,6 @@ const COMMITTED_DEADLINE_MS = 300_000
 const COMMITTED_CALL_MS = 30_000
 const CHECKPOINT_WATERMARKS_MS = 10_000
 const ALO_FLUSH_MS = 60_000
-const SCHEMA_WARNING_INTERVAL_MS = 10_000
 
 const key = (p: TopicPartition): string => `${p.topic}\u0000${p.partition}`
 
@@ -113,10 +112,11 @@ export class TaskManager {
   // Where a partition without committed offset starts (auto.offset.reset).
   readonly #resetOffset: number
   #lastCommit = Date.now()
-  #lastSchemaWarning = 0
+  readonly #executor: TaskExecutor
 
   constructor(deps: TaskManagerDeps) {
     this.#d = deps
+    this.#executor = new TaskExecutor(deps.hooks, deps.metrics)
     const { consumer, common } = deps.config
     const reset = String(consumer['auto.offset.reset'] ?? common['auto.offset.reset'] ?? 'earliest')
     this.#resetOffset = reset === 'latest' || reset === 'largest' || reset === 'end' ? OFFSET_END : OFFSET_BEGINNING
@@ -389,46 +389,8 @@ export class TaskManager {
    * Processes what the tasks have queued and runs their punctuations. Returns true when a processor asked for a
    * commit. Throws when a handler chose to fail (the instance stops, as Kafka Streams' stream thread dies).
    */
-  async process(): Promise<boolean> {
-    let commitRequested = false
-    for (const task of this.tasks.values()) {
-      const before = task.processedRecords
-      for (;;) {
-        try {
-          while (task.process()) task.maybePunctuateStreamTime()
-          task.maybePunctuateSystemTime()
-          break
-        } catch (error) {
-          if (!isSchemaFetch(error)) throw error
-          // A record written with a schema this instance has not seen yet: fetch it (the only await on this path,
-          // once per new schema id), then retry the record.
-          try {
-            await error.fetch()
-          } catch (fetchError) {
-            if (!isRegistryOutage(fetchError)) {
-              // The registry cannot give it: the record goes to the deserialization handler like any undecodable one.
-              this.#d.hooks.log('warn', `schema fetch failed: ${(fetchError as Error)?.message ?? String(fetchError)}`)
-              task.schemaFetchFailed()
-              continue
-            }
-            // The registry is down or refused us: the record is not at fault. It stays at the head of its queue and
-            // the next iteration tries again; the other tasks go on meanwhile.
-            const now = Date.now()
-            if (now - this.#lastSchemaWarning >= SCHEMA_WARNING_INTERVAL_MS) {
-              this.#lastSchemaWarning = now
-              this.#d.hooks.log(
-                'warn',
-                `schema fetch failed, will retry: ${(fetchError as Error)?.message ?? String(fetchError)}`
-              )
-            }
-            break
-          }
-        }
-      }
-      this.#d.metrics.recordsProcessed += task.processedRecords - before
-      commitRequested ||= task.commitRequested
-    }
-    return commitRequested
+  process(): Promise<boolean> {
+    return this.#executor.process(this.tasks.values())
   }
 
   /**
@@ -607,15 +569,4 @@ export class TaskManager {
     }
     return out
   }
-}
-
-/**
- * True when a schema fetch failed for reasons outside the record (registry unreachable, timeout, auth, 5xx, rate
- * limit): retry rather than treat the record as poison. A 404 (unknown schema id) or an unusable schema is the
- * record's fault and goes to the deserialization handler.
- */
-function isRegistryOutage(error: unknown): boolean {
-  if (!(error instanceof SchemaRegistryError)) return false
-  const status = error.status
-  return status === undefined || status >= 500 || status === 401 || status === 403 || status === 408 || status === 429
 }
