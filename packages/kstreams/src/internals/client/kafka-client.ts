@@ -196,8 +196,10 @@ export interface ConsumerClient {
    */
   positions?(partitions: readonly TopicPartition[]): TopicPartitionOffset[]
   /**
-   * The high watermark (LSO under read_committed) the client last saw in a fetch response for an assigned partition,
-   * without a broker round trip; undefined when no fetch has answered yet. Optional (used for lag metrics).
+   * The high watermark the client last saw in a fetch response for an assigned partition, without a broker round
+   * trip; undefined when no fetch has answered yet. librdkafka keeps the high watermark here even under
+   * read_committed, so records of an open transaction (and its marker, once written) count in it. Optional (used
+   * for lag metrics).
    */
   cachedHighWatermark?(partition: TopicPartition): number | undefined
   groupMetadata(): ConsumerGroupMetadata

@@ -32,7 +32,7 @@ export interface PartitionLag {
   readonly partition: number
   /** Next offset the instance will process (its consumer position). */
   readonly position: number
-  /** High watermark (last stable offset under read_committed) seen in the latest fetch. */
+  /** High watermark seen in the latest fetch; under read_committed it includes an open transaction's records. */
   readonly endOffset: number
   readonly lag: number
 }
