@@ -145,7 +145,12 @@ export class SimCluster {
   group(groupId: string, protocol: Protocol = 'eager'): Group {
     let g = this.groups.get(groupId)
     if (g === undefined) {
-      g = new Group(groupId, protocol, (t) => this.partitionCount(t), () => this.notify())
+      g = new Group(
+        groupId,
+        protocol,
+        (t) => this.partitionCount(t),
+        () => this.notify()
+      )
       this.groups.set(groupId, g)
     }
     return g

@@ -213,7 +213,8 @@ export class SimConsumer implements ConsumerClient {
           }
         }
         this.#assign(added)
-        if (added.length > 0) await this.#listener?.onPartitionsAssigned(added)
+        // Called after every rebalance, with an empty list too, as librdkafka's incremental assign is.
+        await this.#listener?.onPartitionsAssigned(added)
         // Released partitions go to their new owner in a follow-up rebalance, as the cooperative protocol does.
         if (revoked.length > 0) g.rebalance()
       })

@@ -30,7 +30,11 @@ export type FaultAction =
   | { readonly kind: 'error'; readonly error: ErrorKind }
   /** Rejects with TIMED_OUT after `ms` (as a client whose request got no answer in time). */
   | { readonly kind: 'timeout'; readonly ms: number }
-  /** The promise never settles. */
+  /**
+   * The client never answers. For the calls the real adapter puts a deadline on (flush and the transactional calls,
+   * see settle() in confluent-client.ts) the call then rejects as the adapter does once that deadline passed (TIMED_OUT,
+   * not retriable), after `Faults.adapterDeadlineMs` instead of the adapter's timeout + 15 s; other calls never settle.
+   */
   | { readonly kind: 'hang' }
 
 /** The classes of error librdkafka reports, each with the flags it sets. */
@@ -94,7 +98,20 @@ interface Outage {
   readonly mode: 'fail' | 'delay'
 }
 
+/** Calls the real adapter bounds with a deadline of its own (see FaultAction 'hang'). */
+export const ADAPTER_BOUNDED: ReadonlySet<SimMethod> = new Set([
+  'flush',
+  'initTransactions',
+  'sendOffsetsToTransaction',
+  'commitTransaction',
+  'abortTransaction'
+])
+
+const LOCAL: ReadonlySet<SimMethod> = new Set(['seek', 'assign', 'beginTransaction'])
+
 export class Faults {
+  /** How long a bounded 'hang' lasts before it rejects (the adapter's timeout + grace, scaled down). */
+  adapterDeadlineMs = 60
   readonly rules: FaultRule[] = []
   readonly #outages: Outage[] = []
   readonly #crashed = new Set<string>()
@@ -148,20 +165,28 @@ export class Faults {
 
   /**
    * Runs before every client call: never settles for a crashed instance, applies a matching rule, and waits out
-   * (or fails in) an outage. `timeoutMs` bounds how long the call waits for the broker.
+   * (or fails in) an outage. `timeoutMs` bounds how long the call waits for the broker. Local calls (seek, assign,
+   * beginTransaction: librdkafka serves them without a broker round trip) are not affected by outages.
    */
   async gate(instance: string, method: SimMethod, timeoutMs: number): Promise<void> {
     if (this.#crashed.has(instance)) return never()
     const rule = this.take(instance, method)
     if (rule !== undefined) {
       const a = rule.action
-      if (a.kind === 'hang') return never()
+      if (a.kind === 'hang') {
+        if (!ADAPTER_BOUNDED.has(method)) return never()
+        await sleep(this.adapterDeadlineMs)
+        throw new KafkaClientError(`${method}: the client did not answer within ${this.adapterDeadlineMs} ms`, {
+          code: TIMED_OUT
+        })
+      }
       if (a.kind === 'timeout') {
         await sleep(Math.min(a.ms, timeoutMs))
         throw timedOut(method)
       }
       throw makeError(a.error, method)
     }
+    if (LOCAL.has(method)) return
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const o = this.outage(instance)

@@ -62,7 +62,8 @@ export class SimApp {
         clientProvider: this.cluster.provider(name),
         logger: {
           log: (level, message, fields) => {
-            if (level !== 'debug') this.log.add(`${name} ${level}: ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`)
+            if (level !== 'debug')
+              this.log.add(`${name} ${level}: ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`)
           }
         }
       }
@@ -74,8 +75,11 @@ export class SimApp {
     try {
       await streams.start()
     } catch (error) {
-      // The instance is in ERROR now; the liveness check reports it.
+      // A start that cannot reach the cluster fails (state ERROR, clients closed), as KafkaStreams.start() should:
+      // the operator starts it again. The slot is free again.
       this.log.add(`${name} start failed: ${(error as Error).message}`)
+      inc.closed = true
+      if (this.slots.get(slot) === inc) this.slots.delete(slot)
     }
     return inc
   }
@@ -106,8 +110,11 @@ export class SimApp {
     this.slots.delete(slot)
     inc.closed = true
     this.log.add(`${inc.name} close`)
-    await inc.streams.close(20_000)
+    if (!(await inc.streams.close(20_000))) this.unclosed.push(inc.name)
   }
+
+  /** Instances whose close() did not finish in time. */
+  readonly unclosed: string[] = []
 
   live(): Incarnation[] {
     return [...this.slots.values()]

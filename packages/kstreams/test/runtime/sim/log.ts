@@ -62,13 +62,7 @@ export class PartitionLog {
     return lso
   }
 
-  append(
-    key: Buffer | null,
-    value: Buffer | null,
-    timestamp: number,
-    headers: Headers,
-    txn: Txn | null
-  ): LogEntry {
+  append(key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, txn: Txn | null): LogEntry {
     const entry: LogEntry = { offset: this.end, control: false, key, value, timestamp, headers, txn }
     this.entries.push(entry)
     if (txn !== null && !txn.firstOffsets.has(this)) {

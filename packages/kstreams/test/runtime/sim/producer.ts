@@ -229,10 +229,7 @@ export class SimProducer implements ProducerClient {
       await Promise.race([
         new Promise<void>((resolve) => this.#drained.push(resolve)),
         new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(
-            () => reject(timedOut(`flushing the producer: ${this.#queue.length} records`)),
-            timeoutMs
-          )
+          timer = setTimeout(() => reject(timedOut(`flushing the producer: ${this.#queue.length} records`)), timeoutMs)
         })
       ])
     } finally {
@@ -258,10 +255,7 @@ export class SimProducer implements ProducerClient {
 
   async beginTransaction(): Promise<void> {
     this.#requireTransactional('beginning a transaction')
-    await this.#cluster.faults.gate(this.instance, 'beginTransaction', 0).catch((error: unknown) => {
-      if ((error as KafkaClientError).kafkaCode === -185) return
-      throw error
-    })
+    await this.#cluster.faults.gate(this.instance, 'beginTransaction', 0)
     if (this.#phase === 'fatal') throw this.#error ?? fencedError('beginning a transaction')
     if (this.#phase !== 'ready') {
       throw new KafkaClientError(`beginning a transaction: Local: Erroneous state (${this.#phase})`, {

@@ -46,7 +46,8 @@ export interface Row {
 export function committedRows(cluster: SimCluster, topic: string): Row[] {
   const out: Row[] = []
   for (const log of cluster.logs(topic)) {
-    for (const e of log.committed()) out.push({ partition: log.partition, offset: e.offset, key: e.key, value: e.value })
+    for (const e of log.committed())
+      out.push({ partition: log.partition, offset: e.offset, key: e.key, value: e.value })
   }
   return out
 }
@@ -106,7 +107,8 @@ function sameUpdates<V>(what: string, actual: readonly V[], expected: readonly V
     j++
   }
   const end = actual[actual.length - 1]
-  if (end === undefined || !eq(end, last as V)) return [`${what}: last update ${JSON.stringify(end)}, expected ${JSON.stringify(last)}`]
+  if (end === undefined || !eq(end, last as V))
+    return [`${what}: last update ${JSON.stringify(end)}, expected ${JSON.stringify(last)}`]
   return []
 }
 
@@ -164,7 +166,11 @@ export const runningAverage: Scenario = {
     }
     // The fold, in the order the aggregating tasks read the repartition topic.
     const expectedTotals = new Map<string, CountAndSum[]>()
-    for (const [movie, ratings] of byKey(repartition, (k) => String(readLong(k)), (v) => v?.readDoubleBE(0) ?? NaN)) {
+    for (const [movie, ratings] of byKey(
+      repartition,
+      (k) => String(readLong(k)),
+      (v) => v?.readDoubleBE(0) ?? NaN
+    )) {
       let acc = { count: 0, sum: 0 }
       expectedTotals.set(
         movie,
@@ -205,9 +211,7 @@ export const runningAverage: Scenario = {
       (v) => readJson<CountAndSum>(v)
     )
     const through = new Set(
-      committedRows(cluster, repartitionTopic(cluster, appId)).map((r) =>
-        r.value?.readDoubleBE(0)
-      )
+      committedRows(cluster, repartitionTopic(cluster, appId)).map((r) => r.value?.readDoubleBE(0))
     )
     const expected = new Map<string, CountAndSum>()
     for (const r of input) {
