@@ -62,8 +62,9 @@ export class SimApp {
         clientProvider: this.cluster.provider(name),
         logger: {
           log: (level, message, fields) => {
-            if (level !== 'debug')
+            if (level !== 'debug') {
               this.log.add(`${name} ${level}: ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`)
+            }
           }
         }
       }

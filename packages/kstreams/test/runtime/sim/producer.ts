@@ -120,7 +120,7 @@ export class SimProducer implements ProducerClient {
   #scheduleDrain(): void {
     if (this.#draining) return
     this.#draining = true
-    void this.#drain()
+    this.#drain().catch(() => {})
   }
 
   #report(q: Queued, error: Error | null, offset: number): void {
@@ -268,7 +268,7 @@ export class SimProducer implements ProducerClient {
 
   #inTxn(what: string): Txn {
     if (this.#phase === 'fatal') throw this.#error ?? fencedError(what)
-    if (this.#phase === 'abortable') throw this.#error as KafkaClientError
+    if (this.#phase === 'abortable') throw this.#error ?? new KafkaClientError(`${what}: abortable`, { code: 48 })
     if (this.#phase !== 'in_transaction' || this.#txn === null) {
       throw new KafkaClientError(`${what}: Local: Erroneous state (${this.#phase})`, { code: ERR_STATE })
     }

@@ -292,8 +292,9 @@ function offsetsAhead(scenario: Scenario, cluster: SimCluster, appId: string): s
     for (const e of log.read(0, 'read_committed', Number.MAX_SAFE_INTEGER).records) {
       if (e.offset >= c) break
       const rating = (JSON.parse(String(e.value)) as { rating: number }).rating
-      if (!through.has(rating))
+      if (!through.has(rating)) {
         errors.push(`ratings-${log.partition} committed at ${c} but rating ${rating} not output`)
+      }
     }
   }
   const counted = new Map<number, number>()

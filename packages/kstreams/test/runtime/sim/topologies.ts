@@ -46,8 +46,9 @@ export interface Row {
 export function committedRows(cluster: SimCluster, topic: string): Row[] {
   const out: Row[] = []
   for (const log of cluster.logs(topic)) {
-    for (const e of log.committed())
+    for (const e of log.committed()) {
       out.push({ partition: log.partition, offset: e.offset, key: e.key, value: e.value })
+    }
   }
   return out
 }
@@ -107,8 +108,9 @@ function sameUpdates<V>(what: string, actual: readonly V[], expected: readonly V
     j++
   }
   const end = actual[actual.length - 1]
-  if (end === undefined || !eq(end, last as V))
+  if (end === undefined || !eq(end, last as V)) {
     return [`${what}: last update ${JSON.stringify(end)}, expected ${JSON.stringify(last)}`]
+  }
   return []
 }
 
