@@ -99,6 +99,7 @@ export class SimProducer implements ProducerClient {
       }
     }
     if (this.#phase === 'fatal') throw this.#error ?? fencedError(what)
+    if (this.#phase === 'abortable' && this.#error !== null) throw this.#error
   }
 
   produce(record: ProducerRecord, onDelivery?: DeliveryCallback): boolean {
