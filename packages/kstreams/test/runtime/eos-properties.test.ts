@@ -7,7 +7,7 @@ import { checkSchedules, runsFromEnv, type PropertyStats } from './sim/property.
 import { FAULT_METHODS, scheduleArbitrary } from './sim/schedule.ts'
 import { scenarios } from './sim/topologies.ts'
 
-const RUNS = runsFromEnv(60)
+const RUNS = runsFromEnv(200)
 
 // Faults on these calls hit runtime bugs that the regression tests below show (marked todo); the property keeps them
 // out so that it can find the next one.

@@ -108,6 +108,7 @@ export const ADAPTER_BOUNDED: ReadonlySet<SimMethod> = new Set([
 ])
 
 const LOCAL: ReadonlySet<SimMethod> = new Set(['seek', 'assign', 'beginTransaction'])
+const WAITS_OUT: ReadonlySet<SimMethod> = new Set(['flush', 'createAdmin', 'createProducer', 'createConsumer'])
 
 export class Faults {
   /** How long a bounded 'hang' lasts before it rejects (the adapter's timeout + grace, scaled down). */
@@ -191,8 +192,9 @@ export class Faults {
     for (;;) {
       const o = this.outage(instance)
       if (o === undefined) break
-      // A flush waits for the deliveries, which librdkafka retries until message.timeout.ms, whatever the outage.
-      if (o.mode === 'fail' && method !== 'flush') throw transportError(method)
+      // A flush waits for the deliveries, which librdkafka retries until message.timeout.ms, and a connect retries
+      // until its connect timeout, whatever the outage.
+      if (o.mode === 'fail' && !WAITS_OUT.has(method)) throw transportError(method)
       if (Date.now() >= deadline) throw timedOut(method)
       await sleep(Math.max(1, Math.min(o.until, deadline) - Date.now()))
       if (this.#crashed.has(instance)) return never()

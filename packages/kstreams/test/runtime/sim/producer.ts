@@ -135,7 +135,8 @@ export class SimProducer implements ProducerClient {
     try {
       while (this.#queue.length > 0) {
         await this.#cluster.latency()
-        if (this.#cluster.faults.isCrashed(this.instance)) return never()
+        // Awaited, not returned: a returned promise would run the finally block (and reschedule the drain) at once.
+        if (this.#cluster.faults.isCrashed(this.instance)) await never()
         if (!this.#cluster.faults.reachable(this.instance)) {
           const now = Date.now()
           for (const q of this.#queue.filter((x) => now - x.at > this.#messageTimeoutMs)) {

@@ -77,6 +77,8 @@ export interface ArbitraryOptions {
   /** Also on the calls nothing bounds, which then never settle. */
   readonly unboundedHangs?: boolean
   readonly maxSteps?: number
+  /** How calls behave during an outage (default both: fail at once, or wait for the broker). */
+  readonly outageModes?: ReadonlyArray<'fail' | 'delay'>
 }
 
 export function scheduleArbitrary(o: ArbitraryOptions): fc.Arbitrary<Schedule> {
@@ -139,7 +141,7 @@ export function scheduleArbitrary(o: ArbitraryOptions): fc.Arbitrary<Schedule> {
         .record({
           slot: fc.option(slot, { nil: null }),
           ms: fc.integer({ min: 5, max: 150 }),
-          mode: fc.constantFrom('fail' as const, 'delay' as const)
+          mode: fc.constantFrom(...(o.outageModes ?? (['fail', 'delay'] as const)))
         })
         .map((f) => ({ kind: 'outage' as const, ...f }))
     },
