@@ -16,15 +16,16 @@ const KNOWN_BUGS = new Set(['seek', 'commit', 'produce', 'flush'])
 const methods = FAULT_METHODS.filter((m) => !KNOWN_BUGS.has(m))
 
 describe('at-least-once on the simulated cluster', { concurrency: true }, () => {
-  const stats: PropertyStats = { runs: 0, ms: 0 }
   for (const scenario of scenarios) {
-    test(`${scenario.name}: every committed input is counted at least once`, async () => {
+    test(`${scenario.name}: every committed input is counted at least once`, async (t) => {
+      const stats: PropertyStats = { runs: 0, ms: 0 }
       await checkSchedules(
         scenario,
         scheduleArbitrary({ guarantee: 'at_least_once', methods, outageModes: ['delay'] }),
         RUNS,
         stats
       )
+      t.diagnostic(`${stats.runs} schedules in ${stats.ms} ms`)
     })
   }
 })

@@ -15,10 +15,11 @@ const KNOWN_BUGS = new Set(['seek'])
 const methods = FAULT_METHODS.filter((m) => !KNOWN_BUGS.has(m))
 
 describe('exactly-once on the simulated cluster', { concurrency: true }, () => {
-  const stats: PropertyStats = { runs: 0, ms: 0 }
   for (const scenario of scenarios) {
-    test(`${scenario.name}: output and stores are the fold of the committed input`, async () => {
+    test(`${scenario.name}: output and stores are the fold of the committed input`, async (t) => {
+      const stats: PropertyStats = { runs: 0, ms: 0 }
       await checkSchedules(scenario, scheduleArbitrary({ guarantee: 'exactly_once_v2', methods }), RUNS, stats)
+      t.diagnostic(`${stats.runs} schedules in ${stats.ms} ms`)
     })
   }
 })

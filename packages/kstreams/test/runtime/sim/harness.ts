@@ -98,9 +98,9 @@ export class SimApp {
 
   /** Crashes the instance in `slot` (if running) and starts a new one with its state directory kept or wiped. */
   async restart(slot: number, keepState: boolean): Promise<Incarnation> {
-    const old = this.slots.get(slot) ?? this.crash(slot)
+    const old = this.slots.get(slot)
+    if (old !== undefined) this.crash(slot)
     const previous = old ?? [...this.all].reverse().find((i) => i.name.startsWith(`i${slot}#`))
-    if (old !== undefined && !old.crashed) this.crash(slot)
     return await this.start(slot, keepState ? previous?.dir : undefined)
   }
 
