@@ -9,16 +9,16 @@ import { scenarios } from './sim/topologies.ts'
 
 const RUNS = runsFromEnv(200)
 
-// Faults on these calls hit runtime bugs that the regression tests below show (marked todo); the property keeps them
-// out so that it can find the next one.
-const KNOWN_BUGS = new Set(['seek'])
-const methods = FAULT_METHODS.filter((m) => !KNOWN_BUGS.has(m))
-
 describe('exactly-once on the simulated cluster', { concurrency: true }, () => {
   for (const scenario of scenarios) {
     test(`${scenario.name}: output and stores are the fold of the committed input`, async (t) => {
       const stats: PropertyStats = { runs: 0, ms: 0 }
-      await checkSchedules(scenario, scheduleArbitrary({ guarantee: 'exactly_once_v2', methods }), RUNS, stats)
+      await checkSchedules(
+        scenario,
+        scheduleArbitrary({ guarantee: 'exactly_once_v2', methods: FAULT_METHODS }),
+        RUNS,
+        stats
+      )
       t.diagnostic(`${stats.runs} schedules in ${stats.ms} ms`)
     })
   }

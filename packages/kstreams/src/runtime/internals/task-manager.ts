@@ -22,7 +22,7 @@ import { StreamTask } from '../../processor/internals/stream-task.ts'
 import type { RecordCollectorImpl } from './record-collector-impl.ts'
 import type { RuntimeConfig } from './runtime-config.ts'
 import type { StateDirectory } from './state-directory.ts'
-import { loggedStores } from './store-changelog-reader.ts'
+import { loggedStores, transientClientError } from './store-changelog-reader.ts'
 import type { StoreChangelogReader } from './store-changelog-reader.ts'
 import { ERR_STATE, producerStateError } from './streams-producer.ts'
 import { TaskExecutor } from './task-executor.ts'
@@ -94,10 +94,13 @@ const ALO_FLUSH_MS = 60_000
 
 const key = (p: TopicPartition): string => `${p.topic}\u0000${p.partition}`
 
-/** A step gave way to a rebalance that is waiting for the lock (see #committed). */
-export class RebalancePending extends StreamsError {
+/**
+ * A rewind that could not be done now: the committed offsets could not be read (a rebalance may be waiting for the
+ * lock, see #committed) or a seek failed. The partitions are rewound after a later poll or adopted afresh.
+ */
+export class RewindDeferred extends StreamsError {
   constructor(cause: unknown) {
-    super('ILLEGAL_STATE', `a rebalance is pending: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    super('ILLEGAL_STATE', `rewind deferred: ${(cause as Error)?.message ?? String(cause)}`, { cause })
   }
 }
 
@@ -152,7 +155,7 @@ export class TaskManager {
     try {
       await this.#adopt(partitions, false)
     } catch (error) {
-      if (!(error instanceof RebalancePending)) throw error
+      if (!(error instanceof RewindDeferred)) throw error
       // Rewound after a later poll (see maybeRewind), or adopted afresh if a rebalance takes them away first.
       this.#markUnrewound(partitions)
       this.#d.hooks.log('warn', `assignment superseded by a new rebalance: ${error.message}`)
@@ -220,7 +223,7 @@ export class TaskManager {
       await this.#rewind(partitions, true)
       this.#unrewound = []
     } catch (error) {
-      if (!(error instanceof RebalancePending)) throw error
+      if (!(error instanceof RewindDeferred)) throw error
       this.#d.hooks.log('warn', `committed offsets still not available, will retry: ${error.message}`)
     }
   }
@@ -316,8 +319,11 @@ export class TaskManager {
         })
       } catch (error) {
         // "Erroneous state": the partition left the assignment meanwhile (a new rebalance); it is adopted afresh
-        // when assigned again, and its records are not processed before (validFrom not reached).
-        if (error instanceof KafkaClientError && error.kafkaCode === ERR_STATE) throw new RebalancePending(error)
+        // when assigned again. Any other error the client recovers from (a timeout): the rewind is tried again after
+        // the next poll. Either way its records are not processed before (validFrom not reached).
+        if (error instanceof KafkaClientError && (error.kafkaCode === ERR_STATE || transientClientError(error))) {
+          throw new RewindDeferred(error)
+        }
         throw error
       }
     }
@@ -341,7 +347,7 @@ export class TaskManager {
         // The group may be rebalancing (e.g. our session timed out during a broker outage): the coordinator will not
         // answer until the rebalance completes, and its callback waits for us. Give way; the partitions are rewound
         // later (maybeRewind) or adopted afresh by the assignment that follows.
-        if (quick || this.#d.poll.pendingRebalances > 0) throw new RebalancePending(error)
+        if (quick || this.#d.poll.pendingRebalances > 0) throw new RewindDeferred(error)
         if (Date.now() > deadline) throw error
         this.#d.hooks.log('warn', `fetching committed offsets failed, retrying: ${(error as Error).message}`)
       }
@@ -402,15 +408,19 @@ export class TaskManager {
     try {
       if (this.#d.collector.hasOverflow) await this.#d.collector.drain()
       this.#d.collector.checkError()
-      if (force || Date.now() - this.#lastCommit >= this.#d.config.commitIntervalMs) await this.commitAll()
+      if (force || Date.now() - this.#lastCommit >= this.#d.config.commitIntervalMs) await this.commitAll(true)
     } catch (error) {
       if (!this.#d.producer.eosEnabled) throw error
       await this.abortAll(error)
     }
   }
 
-  /** See the file comment. Throws on failure; the caller aborts (exactly-once) or stops (at-least-once). */
-  async commitAll(): Promise<void> {
+  /**
+   * See the file comment. Throws on failure; the caller aborts (exactly-once) or stops (at-least-once).
+   * `retryLater`: at-least-once, an offset commit that failed with an error the client recovers from is left for the
+   * next commit instead of thrown.
+   */
+  async commitAll(retryLater = false): Promise<void> {
     const started = Date.now()
     for (const task of this.tasks.values()) task.flush()
     await this.#d.collector.drain()
@@ -419,6 +429,9 @@ export class TaskManager {
     let committed = false
     if (producer.eosEnabled) {
       if (producer.transactionInFlight) {
+        // A record the client refused or reported failed must not be committed past (Kafka Streams'
+        // RecordCollector.flush checks before the commit); failures reported during the commit fail it.
+        collector.checkError()
         await producer.commitTransaction(offsets, consumer.groupMetadata())
         committed = true
         collector.checkError()
@@ -426,7 +439,22 @@ export class TaskManager {
     } else {
       await producer.flush(ALO_FLUSH_MS)
       collector.checkError()
-      if (offsets.length > 0) await consumer.commit(offsets)
+      if (offsets.length > 0) {
+        try {
+          await consumer.commit(offsets)
+        } catch (error) {
+          // The output is acknowledged, only the offsets are not stored: they stay for the next commit (a rebalance
+          // meanwhile leaves them to the next owner, which processes those records again, as at-least-once allows).
+          // Kafka Streams retries such a commit too; a commit the caller must see (revocation, close) throws.
+          if (!retryLater || !transientClientError(error)) throw error
+          this.#d.hooks.log(
+            'warn',
+            `committing offsets failed, retrying with the next commit: ${(error as Error).message}`
+          )
+          this.#lastCommit = Date.now()
+          return
+        }
+      }
       committed = true
     }
     if (committed) {
@@ -481,7 +509,7 @@ export class TaskManager {
     try {
       await this.#adopt(partitions, true, known)
     } catch (adoptError) {
-      if (!(adoptError instanceof RebalancePending)) throw adoptError
+      if (!(adoptError instanceof RewindDeferred)) throw adoptError
       // The partitions stay unprocessed (validFrom not reached) until they are rewound after the next poll, or
       // revoked and reassigned by a rebalance.
       this.#markUnrewound(partitions)

@@ -114,4 +114,12 @@ export class PartitionLog {
   committed(): LogEntry[] {
     return this.read(0, 'read_committed', Number.MAX_SAFE_INTEGER).records
   }
+
+  /**
+   * Every data record that is written for good: outside a transaction or in a committed one, also past the LSO. A
+   * read_committed consumer sees those behind an open transaction only once it ends, but they are committed already.
+   */
+  durable(): LogEntry[] {
+    return this.entries.filter((e) => !e.control && (e.txn === null || e.txn.state === 'committed'))
+  }
 }

@@ -43,10 +43,10 @@ export interface Row {
 }
 
 /** The read_committed content of a topic, partition by partition. */
-export function committedRows(cluster: SimCluster, topic: string): Row[] {
+export function committedRows(cluster: SimCluster, topic: string, pastLso = false): Row[] {
   const out: Row[] = []
   for (const log of cluster.logs(topic)) {
-    for (const e of log.committed()) {
+    for (const e of pastLso ? log.durable() : log.committed()) {
       out.push({ partition: log.partition, offset: e.offset, key: e.key, value: e.value })
     }
   }
