@@ -148,8 +148,9 @@ export class ServiceProcess {
       RATING_AVERAGES_TOPIC: this.topics.averages,
       RATING_STATS_TOPIC: this.topics.stats,
       STATE_DIR: join(ROOT, '.data', 'reliability-state', this.applicationId),
-      // One log line per request would bury the engine's and the clients' warnings.
-      LOG_LEVEL: 'warn',
+      // info: the engine's rebalance, restore and rewind steps, so that a stall can be read from the log (successful
+      // requests are logged at debug, so they do not bury it).
+      LOG_LEVEL: 'info',
       ...o.extraEnv
     }
     const log = createWriteStream(this.logFile)

@@ -225,7 +225,13 @@ function faultyProvider(faults: {
               isRetriable: true
             })
           }
-          if (doomed) throw new StreamsError('KAFKA_CLIENT', 'injected: transaction has an undelivered record')
+          if (doomed) {
+            // As librdkafka fails the commit of a transaction with an undelivered record: abortable.
+            throw new KafkaClientError('injected: transaction has an undelivered record', {
+              code: 48,
+              isTxnRequiresAbort: true
+            })
+          }
           if (withOffsets && faults.failCommits?.includes(++commits)) {
             throw new StreamsError('KAFKA_CLIENT', 'injected commit failure')
           }

@@ -54,6 +54,7 @@ const RESTORE_TIMEOUT_MS = 300_000
 const WATERMARKS_DEADLINE_MS = 60_000
 const RESTORE_POLL_RECORDS = 5000
 const RESTORE_POLL_MS = 100
+const RESTORE_PROGRESS_MS = 15_000
 
 /** A client error the client recovers from (librdkafka flags the ones it cannot recover from as fatal). */
 export function transientClientError(error: unknown): boolean {
@@ -137,6 +138,7 @@ export class StoreChangelogReader {
     this.#metrics.restoring = pending.length
     await consumer.assign(pending.map((p) => ({ ...p, offset: active.get(p.topic)?.[p.partition]?.from ?? 0 })))
     const deadline = Date.now() + RESTORE_TIMEOUT_MS
+    let nextReport = Date.now() + RESTORE_PROGRESS_MS
     let remaining = pending
     const batches = new Map<RestoreEntry, RestoreBatch>()
     for (;;) {
@@ -153,6 +155,18 @@ export class StoreChangelogReader {
         return false
       })
       if (remaining.length === 0) return
+      if (Date.now() >= nextReport) {
+        // A restore this long is slow or stuck: say where each partition is.
+        nextReport = Date.now() + RESTORE_PROGRESS_MS
+        this.#hooks.log('warn', 'restore still running', {
+          partitions: remaining
+            .map((p) => {
+              const e = active.get(p.topic)?.[p.partition]
+              return `${p.topic}-${p.partition}@${e?.position}/${e?.high}`
+            })
+            .join(' ')
+        })
+      }
       if (Date.now() > deadline) {
         const p = remaining[0] as TopicPartition
         throw new StreamsError(
