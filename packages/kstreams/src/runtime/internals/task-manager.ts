@@ -94,44 +94,6 @@ const ALO_FLUSH_MS = 60_000
 
 const key = (p: TopicPartition): string => `${p.topic}\u0000${p.partition}`
 
-/** Values by topic and partition, without building a string key per lookup (the lookup is per consumed record). */
-class PartitionMap<V> {
-  readonly #byTopic = new Map<string, Array<V | undefined>>()
-
-  get(p: TopicPartition): V | undefined {
-    return this.#byTopic.get(p.topic)?.[p.partition]
-  }
-
-  has(p: TopicPartition): boolean {
-    return this.get(p) !== undefined
-  }
-
-  set(p: TopicPartition, value: V): void {
-    let list = this.#byTopic.get(p.topic)
-    if (list === undefined) this.#byTopic.set(p.topic, (list = []))
-    list[p.partition] = value
-  }
-
-  delete(p: TopicPartition): void {
-    const list = this.#byTopic.get(p.topic)
-    if (list !== undefined) list[p.partition] = undefined
-  }
-
-  clear(): void {
-    this.#byTopic.clear()
-  }
-
-  partitions(): TopicPartition[] {
-    const out: TopicPartition[] = []
-    for (const [topic, list] of this.#byTopic) {
-      for (let partition = 0; partition < list.length; partition++) {
-        if (list[partition] !== undefined) out.push({ topic, partition })
-      }
-    }
-    return out
-  }
-}
-
 /**
  * A rewind that could not be done now: the committed offsets could not be read (a rebalance may be waiting for the
  * lock, see #committed) or a seek failed. The partitions are rewound after a later poll or adopted afresh.
@@ -147,7 +109,7 @@ export class TaskManager {
   /** Tasks created but not restored yet: their stores must not be queried. */
   readonly restoringTasks = new Set<string>()
   readonly #d: TaskManagerDeps
-  readonly #owned = new PartitionMap<OwnedPartition>()
+  readonly #owned = new Map<string, OwnedPartition>()
   // Partitions whose committed offsets could not be read yet (their records are not processed until they are).
   #unrewound: TopicPartition[] = []
   // Where a partition without committed offset starts (auto.offset.reset).
@@ -175,12 +137,15 @@ export class TaskManager {
   }
 
   ownedPartitions(): TopicPartition[] {
-    return this.#owned.partitions()
+    return [...this.#owned.keys()].map((k) => {
+      const [topic, partition] = k.split('\u0000') as [string, string]
+      return { topic, partition: Number(partition) }
+    })
   }
 
   /** The committed offset the partition's processing resumed from or last reached; -1 when not known. */
   committedOffset(p: TopicPartition): number {
-    return this.#owned.get(p)?.committed ?? -1
+    return this.#owned.get(key(p))?.committed ?? -1
   }
 
   // ---- assignment ----------------------------------------------------------------------------------------
@@ -213,7 +178,7 @@ export class TaskManager {
     this.#d.hooks.log('info', lost ? 'partitions lost' : 'partitions revoked', { partitions: partitions.length })
     const affected = new Set<StreamTask>()
     for (const p of partitions) {
-      const owned = this.#owned.get(p)
+      const owned = this.#owned.get(key(p))
       if (owned !== undefined) affected.add(owned.task)
     }
     let clean = !lost && !failed
@@ -233,17 +198,18 @@ export class TaskManager {
     } else {
       const outcome = await this.#abort(new Error(lost ? 'partitions lost' : 'commit on revocation failed'))
       await this.#closeTasks(affected, false)
+      for (const p of partitions) this.#owned.delete(key(p))
       // At-least-once output is not taken back: the tasks that stay keep their uncommitted offsets for the next commit.
       if (!failed && this.tasks.size > 0 && this.#d.producer.eosEnabled) await this.#revive(outcome.uncertain)
     }
-    for (const p of partitions) this.#owned.delete(p)
+    for (const p of partitions) this.#owned.delete(key(p))
     this.#d.hooks.onTasksChanged([...this.tasks.keys()])
   }
 
   #markUnrewound(partitions: readonly TopicPartition[]): void {
     const known = new Set(this.#unrewound.map(key))
     for (const p of partitions) {
-      if (this.#owned.has(p) && !known.has(key(p))) {
+      if (this.#owned.has(key(p)) && !known.has(key(p))) {
         this.#unrewound.push({ topic: p.topic, partition: p.partition })
       }
     }
@@ -252,7 +218,7 @@ export class TaskManager {
   /** Rewinds the partitions whose committed offsets could not be read before, unless a rebalance is waiting. */
   async maybeRewind(): Promise<void> {
     if (this.#unrewound.length === 0 || this.#d.poll.pendingRebalances > 0) return
-    const partitions = this.#unrewound.filter((p) => this.#owned.has(p))
+    const partitions = this.#unrewound.filter((p) => this.#owned.has(key(p)))
     try {
       await this.#rewind(partitions, true)
       this.#unrewound = []
@@ -309,7 +275,7 @@ export class TaskManager {
       const fresh = !this.tasks.has(taskId(sub, p.partition))
       const task = this.#createTask(sub, p.partition)
       if (fresh) created.push(task)
-      this.#owned.set(p, { task, validFrom: Number.MAX_SAFE_INTEGER, committed: undefined })
+      this.#owned.set(key(p), { task, validFrom: Number.MAX_SAFE_INTEGER, committed: undefined })
       adopted.push(p)
     }
     for (const task of created) this.restoringTasks.add(task.taskId)
@@ -343,7 +309,7 @@ export class TaskManager {
     }
     await this.#d.poll.awaitInflight()
     for (const c of committed) {
-      const owned = this.#owned.get(c)
+      const owned = this.#owned.get(key(c))
       if (owned !== undefined) owned.committed = c.offset >= 0 ? c.offset : -1
       try {
         await this.#d.consumer.seek({
@@ -363,7 +329,7 @@ export class TaskManager {
     }
     const validFrom = this.#d.poll.nextConsumeSeq()
     for (const p of adopted) {
-      const owned = this.#owned.get(p)
+      const owned = this.#owned.get(key(p))
       if (owned !== undefined) owned.validFrom = validFrom
     }
     this.#d.hooks.log('info', 'partitions adopted', {
@@ -395,7 +361,7 @@ export class TaskManager {
     let skipped = 0
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as ConsumedRecord
-      const owned = this.#owned.get(r)
+      const owned = this.#owned.get(key(r))
       if (owned === undefined || seq < owned.validFrom) {
         skipped++
         continue
@@ -493,7 +459,7 @@ export class TaskManager {
     }
     if (committed) {
       for (const o of offsets) {
-        const owned = this.#owned.get(o)
+        const owned = this.#owned.get(key(o))
         if (owned !== undefined) owned.committed = o.offset
       }
     }
@@ -534,7 +500,7 @@ export class TaskManager {
     const known = new Map<string, number>()
     if (!uncertain) {
       for (const p of partitions) {
-        const offset = this.#owned.get(p)?.committed
+        const offset = this.#owned.get(key(p))?.committed
         if (offset !== undefined) known.set(key(p), offset)
       }
     }
@@ -597,7 +563,7 @@ export class TaskManager {
       this.#d.metrics.droppedRecordsOfClosedTasks += task.droppedRecords.total
       for (const topic of task.sourceTopics()) {
         const real = decorateTopic(this.#d.config.applicationId, this.#d.builder.internalTopics, topic)
-        this.#owned.delete({ topic: real, partition: task.partition })
+        this.#owned.delete(key({ topic: real, partition: task.partition }))
       }
     }
   }
